@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+KB     := $(VENV)/bin/kbsuggest
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install index run test test-fast clean
+
+# torch is installed first and pinned: the local CPU wheel. Unpinned, pip would fetch CUDA builds.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[model,jobs,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(KB) index articles
+
+run: index
+	@echo "kbsuggest: demo page at http://$(HOST):$(PORT)/demo  (API docs at http://$(HOST):$(PORT)/docs)"
+	$(KB) serve --host $(HOST) --port $(PORT)
+
+# Everything, including the tests that load the real model (marked `model`).
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not model"
+
+clean:
+	rm -rf var .pytest_cache

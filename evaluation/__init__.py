@@ -1,0 +1,1 @@
+"""Offline evaluation: replay historical tickets keystroke by keystroke and measure deflection."""

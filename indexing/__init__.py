@@ -1,0 +1,1 @@
+"""Offline indexing: Markdown files -> Articles -> Chunks -> embeddings -> an index directory."""

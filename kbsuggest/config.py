@@ -1,0 +1,56 @@
+"""One Settings class. Every value can be set by an environment variable ``KBSUGGEST_<NAME>``.
+
+Settings are built by the composition roots (CLI, ``create_app``), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KBSUGGEST_", extra="ignore")
+
+    # Where things live
+    index_dir: Path = Field(Path("var/index"), description="Directory of the built index (FAISS + manifest + metadata).")
+    db_path: Path = Field(Path("var/kbsuggest.db"), description="SQLite file for events, tickets and evaluation runs.")
+
+    # Embedding
+    embedder: str = Field("sentence-transformers", description="Embedding backend: sentence-transformers or hash.")
+    model_path: Path | None = Field(None, description="Model directory/file; default: the one the backend ships with.")
+    embed_batch_size: int = Field(64, ge=1, description="Texts per batch when indexing.")
+
+    # Chunking
+    chunk_max_words: int = Field(120, ge=20, description="Longest chunk, in words, before a section is split.")
+    chunk_overlap_words: int = Field(30, ge=0, description="Words repeated between consecutive pieces of a split section.")
+    default_locale: str = Field("en", description="Locale of articles whose front matter has none.")
+    article_base_url: str = Field("", description="URL prefix for articles whose front matter has no url (url = prefix/id).")
+
+    # Suggest
+    min_score: float = Field(0.30, ge=-1.0, le=1.0, description="Suggestions scoring below this are not returned.")
+    default_k: int = Field(3, ge=1, le=10, description="Suggestions returned when the caller does not ask for k.")
+    max_k: int = Field(10, ge=1, le=50, description="Largest k a caller may ask for.")
+    min_query_chars: int = Field(3, ge=1, description="Shorter queries (after trimming) get an empty list.")
+    max_query_chars: int = Field(256, ge=8, description="Longer GET queries are refused with 422.")
+    max_message_chars: int = Field(2000, ge=8, description="Longer POST (chat) messages are refused with 422.")
+    snippet_chars: int = Field(200, ge=40, description="Longest snippet returned with a suggestion.")
+
+    # Access
+    agent_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated keys that let a caller see internal articles."
+    )
+
+    # Server
+    host: str = Field("127.0.0.1", description="Address `kbsuggest serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `kbsuggest serve` listens on.")
+
+    @field_validator("agent_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value

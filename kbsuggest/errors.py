@@ -1,0 +1,37 @@
+"""The few domain errors. Each message quotes the offending value and says what to do.
+
+The CLI prints ``str(error)`` on one line and exits 1; the API turns them into JSON bodies.
+"""
+
+
+class KBSuggestError(Exception):
+    """Base class: an expected failure with a message meant for the user."""
+
+
+class ConfigError(KBSuggestError):
+    """A setting or option has a value that cannot work (unknown backend name, bad path)."""
+
+
+class MissingDependencyError(KBSuggestError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class ArticleError(KBSuggestError):
+    """A Markdown article cannot be parsed; carries the path and the reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexNotFoundError(KBSuggestError):
+    """No index exists at the configured location."""
+
+
+class IndexCorruptError(KBSuggestError):
+    """The index directory exists but its files are missing, unreadable or inconsistent."""
+
+
+class IndexMismatchError(KBSuggestError):
+    """The index was built with another embedding model or dimension than the one configured."""

@@ -1,0 +1,52 @@
+from click.testing import CliRunner
+
+from kbsuggest.cli import main
+
+from conftest import FIXTURE_KB, FIXTURES
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_index_suggest_info(tmp_path):
+    index = str(tmp_path / "index")
+    result = run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURES / "broken"))
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 articles (0 internal) as 2 chunks" in result.output
+    assert "skipped 6 files" in result.output
+    assert "  skipped bad-audience.md: 'audience' must be one of public, internal, got 'everyone'" in result.output
+
+    result = run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURE_KB))
+    assert "indexed 10 articles (1 internal) as 29 chunks" in result.output
+    again = run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURE_KB))
+    assert "embedded 0 articles, reused 10 unchanged" in again.output
+
+    result = run("--index-dir", index, "--embedder", "hash", "suggest", "reset my password email")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1].split()[:3] == ["1", result.output.splitlines()[1].split()[1], "password-reset"]
+
+    result = run("--index-dir", index, "info")
+    assert "articles    10   chunks 29" in result.output
+    assert "audience    public 9, internal 1" in result.output
+
+
+def test_errors_are_one_line_exit_1(tmp_path):
+    result = run("--index-dir", str(tmp_path / "none"), "--embedder", "hash", "suggest", "password")
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert result.output.startswith("error: no index at")
+
+    result = run("--index-dir", str(tmp_path / "i"), "--embedder", "nope", "index", str(FIXTURE_KB))
+    assert (result.exit_code, result.output.strip()) == (
+        1, "error: unknown embedder 'nope'; valid: hash, sentence-transformers")
+
+    result = run("--index-dir", str(tmp_path / "i"), "--embedder", "hash", "index", str(tmp_path / "missing"))
+    assert result.exit_code == 1 and "is not a directory of Markdown articles" in result.output
+
+
+def test_index_with_another_model_than_serving_is_an_error(tmp_path):
+    index = str(tmp_path / "index")
+    run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURE_KB))
+    result = run("--index-dir", index, "suggest", "password", env={"KBSUGGEST_EMBEDDER": "hash-does-not-exist"})
+    assert result.exit_code == 1
