@@ -116,3 +116,7 @@ def info(ctx: click.Context) -> None:
         counts = db.execute(f"select {column}, count(*) from articles group by 1 order by 2 desc").fetchall()
         click.echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
     db.conn.close()
+
+
+# Commands of the offline jobs live beside their code and are registered here, one line each.
+# (Their modules import click only; heavy dependencies load inside the commands.)
