@@ -94,12 +94,29 @@ class Suggester:
 
     def suggest(self, text: str, k: int | None = None, *, locale: str | None = None, product: str | None = None,
                 include_internal: bool = False, min_score: float | None = None) -> list[Suggestion]:
-        query = normalize_query(text)
-        if len(query) < self.settings.min_query_chars or self.index.ntotal == 0:
-            return []
-        k = k or self.settings.default_k
+        """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length."""
+        return self.suggest_many([text], k, locale=locale, product=product, include_internal=include_internal,
+                                 min_score=min_score)[0]
+
+    def suggest_many(self, texts: list[str], k: int | None = None, *, locale: str | None = None,
+                     product: str | None = None, include_internal: bool = False,
+                     min_score: float | None = None) -> list[list[Suggestion]]:
+        """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
+        queries = [normalize_query(t) for t in texts]
+        results: list[list[Suggestion]] = [[] for _ in queries]
+        todo = [i for i, q in enumerate(queries) if len(q) >= self.settings.min_query_chars]
+        if not todo or self.index.ntotal == 0:
+            return results
+        vectors = self.embedder.encode([queries[i] for i in todo])
         threshold = self.settings.min_score if min_score is None else min_score
-        vector = self.embedder.encode([query])
+        for row, i in enumerate(todo):
+            results[i] = self._rank(vectors[row:row + 1], k or self.settings.default_k, threshold,
+                                    locale, product, include_internal)
+        return results
+
+    def _rank(self, vector: np.ndarray, k: int, threshold: float, locale: str | None, product: str | None,
+              include_internal: bool) -> list[Suggestion]:
+        """Best chunk per allowed article, searching deeper while filters hide too many candidates."""
         wanted = min(self.index.ntotal, max(32, 8 * k))
         while True:
             scores, rows = self.index.search(vector, wanted)
@@ -123,4 +140,4 @@ class Suggester:
                     return results
             if wanted >= self.index.ntotal:
                 return results
-            wanted = min(self.index.ntotal, wanted * 4)  # filters hid too many: look deeper
+            wanted = min(self.index.ntotal, wanted * 4)

@@ -66,3 +66,8 @@ def test_filters_look_past_the_first_candidates(tmp_path):
 def test_snippet_cut_at_a_word():
     assert make_snippet("one two three four", 11) == "one two…"
     assert make_snippet("short", 11) == "short"
+
+
+def test_suggest_many_equals_one_by_one(suggester):
+    texts = ["reset my password email", "ab", "webhook signatures", "refund policy"]
+    assert suggester.suggest_many(texts, 3) == [suggester.suggest(t, 3) for t in texts]
