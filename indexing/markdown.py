@@ -16,7 +16,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kbsuggest.documents import AUDIENCES, Article, Section
+from kbsuggest.documents import ARTICLE_ID, AUDIENCES, Article, Section
 from kbsuggest.errors import ArticleError
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -154,7 +154,7 @@ def parse_article(
         if audience not in AUDIENCES:
             raise ValueError(f"'audience' must be one of {', '.join(AUDIENCES)}, got {audience!r}")
         article_id = _as_text(meta.get("id")) or article_id_from_path(relative_path)
-        if not re.fullmatch(r"[\w][\w.-]{0,199}", article_id):
+        if not re.fullmatch(ARTICLE_ID, article_id):
             raise ValueError(f"'id' {article_id!r} may hold only letters, digits, '.', '_' and '-'")
         sections = _sections(tokens, title)
         if not sections:
