@@ -80,9 +80,11 @@ async def _run(request: Request, operation: Callable[[KBAdmin], AdminResult]) ->
 
 
 _errors = {code: {"model": ErrorResponse} for code in (401, 403, 409, 422, 500, 503)}
-ArticleId = Annotated[str, Path(pattern=f"^{ARTICLE_ID}$", description="The article's id (front matter `id`).")]
+ArticleId = Annotated[str, Path(pattern=f"^{ARTICLE_ID}$", description="The article's id (front matter `id`).",
+                                openapi_examples={"article": {"value": "dark-mode"}})]
+_EXAMPLE = "---\ntitle: Turn on dark mode\nproduct: tallyo\n---\nOpen **Settings → Appearance** and pick Dark.\n"
 _markdown_body = {"requestBody": {"required": True, "description": "One Markdown article, front matter first.",
-                                  "content": {"text/markdown": {"schema": {"type": "string"}}}}}
+                                  "content": {"text/markdown": {"schema": {"type": "string"}, "example": _EXAMPLE}}}}
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=_errors)
 
