@@ -94,10 +94,12 @@ def _sections(tokens: list[Token], title: str) -> list[Section]:
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, text))
-            base = explicit.group(1) if explicit else slugify(text)
-            count = used.get(base, 0)
-            used[base] = count + 1
-            heading, anchor, lines = text, base if count == 0 else f"{base}-{count}", []
+            anchor = base = explicit.group(1) if explicit else slugify(text)
+            while anchor in used:  # github-slugger: "a", "a", "a 1" -> a, a-1, a-1-1 (never a repeat)
+                used[base] += 1
+                anchor = f"{base}-{used[base]}"
+            used[anchor] = 0
+            heading, lines = text, []
         elif token.type == "inline" and tokens[i - 1].type != "heading_open":
             text = inline_text(token)
             if tokens[i - 1].type in ("th_open", "td_open"):
