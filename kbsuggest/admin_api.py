@@ -74,8 +74,9 @@ async def _run(request: Request, operation: Callable[[KBAdmin], AdminResult]) ->
         log.exception("admin operation failed")
         return _json_error(500, "reindex_failed",
                            f"unexpected {type(exc).__name__}: {exc}; the previous index is still serving")
-    log.info("admin %s %s: %d articles, embedded %d", result.action, result.article_id or "", result.articles,
-             result.embedded)
+    # an audit trail of KB changes: WARNING, so it shows without any logging configuration
+    log.warning("admin %s %s: %d articles, embedded %d", result.action, result.article_id or "", result.articles,
+                result.embedded)
     return AdminResponse(**{**vars(result), "skipped": [SkippedFile(path=p, reason=r) for p, r in result.skipped]})
 
 
