@@ -129,7 +129,8 @@ def add_limits(app, settings: Settings) -> None:
 
 
 def _document(app) -> None:
-    """Add the limits' responses to every operation of the OpenAPI spec (clients and fuzzers read it)."""
+    """Add the responses given outside the routes to the OpenAPI spec (clients and fuzzers read it): the
+    limits', and FastAPI's 400 for a body it cannot decode."""
     build = app.openapi
 
     def openapi() -> dict:
@@ -140,6 +141,7 @@ def _document(app) -> None:
                 for operation in operations.values():
                     responses = operation.setdefault("responses", {})
                     if "requestBody" in operation:
+                        responses.setdefault("400", {"description": "Body cannot be decoded", "content": error})
                         responses.setdefault("413", {"description": "Request body too large", "content": error})
                     if path not in EXEMPT_FROM_RATE:
                         responses.setdefault("429", {"description": "Rate limited; see Retry-After", "content": error,
