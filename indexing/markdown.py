@@ -16,7 +16,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kbsuggest.documents import AUDIENCES, Article, Section
+from kbsuggest.documents import ARTICLE_ID, AUDIENCES, Article, Section
 from kbsuggest.errors import ArticleError
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -94,10 +94,12 @@ def _sections(tokens: list[Token], title: str) -> list[Section]:
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, text))
-            base = explicit.group(1) if explicit else slugify(text)
-            count = used.get(base, 0)
-            used[base] = count + 1
-            heading, anchor, lines = text, base if count == 0 else f"{base}-{count}", []
+            anchor = base = explicit.group(1) if explicit else slugify(text)
+            while anchor in used:  # github-slugger: "a", "a", "a 1" -> a, a-1, a-1-1 (never a repeat)
+                used[base] += 1
+                anchor = f"{base}-{used[base]}"
+            used[anchor] = 0
+            heading, lines = text, []
         elif token.type == "inline" and tokens[i - 1].type != "heading_open":
             text = inline_text(token)
             if tokens[i - 1].type in ("th_open", "td_open"):
@@ -154,7 +156,7 @@ def parse_article(
         if audience not in AUDIENCES:
             raise ValueError(f"'audience' must be one of {', '.join(AUDIENCES)}, got {audience!r}")
         article_id = _as_text(meta.get("id")) or article_id_from_path(relative_path)
-        if not re.fullmatch(r"[\w][\w.-]{0,199}", article_id):
+        if not re.fullmatch(ARTICLE_ID, article_id):
             raise ValueError(f"'id' {article_id!r} may hold only letters, digits, '.', '_' and '-'")
         sections = _sections(tokens, title)
         if not sections:

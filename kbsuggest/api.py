@@ -1,7 +1,6 @@
 """The HTTP service: ``create_app(settings)``. Routes only translate; the Suggester does the work."""
 
 
-import hmac
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -15,8 +14,11 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from kbsuggest import __version__
+from kbsuggest.admin_api import router as admin_router
+from kbsuggest.auth import key_matches
 from kbsuggest.config import Settings
 from kbsuggest.errors import KBSuggestError
+from kbsuggest.limits import add_limits
 from kbsuggest.schemas import ErrorResponse, Health, Readiness, SuggestionOut, SuggestResponse
 from kbsuggest.suggest import Suggester
 
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.state.settings = settings
     app.state.suggester = suggester
     app.state.load_error = None
+    add_limits(app, settings)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        code = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error")
         return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
@@ -83,8 +86,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if authorization is None:
             return False
         scheme, _, key = authorization.partition(" ")
-        valid = scheme.lower() == "bearer" and any(
-            hmac.compare_digest(key.strip().encode(), known.encode()) for known in settings.agent_api_keys)
+        valid = scheme.lower() == "bearer" and key_matches(key.strip(), settings.agent_api_keys)
         if not valid:
             raise HTTPException(401, "invalid API key: send 'Authorization: Bearer <agent key>' or no header")
         return True
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         m = suggester.manifest
         return Readiness(status="ready", articles=m.article_count, chunks=m.chunk_count, model=m.model,
                          index_created_at=m.created_at)
+
+    app.include_router(admin_router)
 
     @app.get("/demo", response_class=HTMLResponse, include_in_schema=False)
     def demo() -> str:

@@ -21,6 +21,15 @@ class Group(click.Group):
             sys.exit(1)
 
 
+def indexer():
+    """The offline parser and builder the admin operations run (the core never imports ``indexing``)."""
+    from indexing.build import build_index
+    from indexing.markdown import parse_article
+    from kbsuggest.admin import Indexer
+
+    return Indexer(parse=parse_article, build=build_index)
+
+
 def settings_from(ctx: click.Context, **overrides):
     from pydantic import ValidationError
 
@@ -74,7 +83,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from kbsuggest.api import create_app
 
     settings = settings_from(ctx, host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(settings)
+    app.state.indexer = indexer()  # lets the admin API rebuild the index
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
 @main.command()
@@ -120,3 +131,6 @@ def info(ctx: click.Context) -> None:
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
+from kbsuggest.admin_cli import admin  # noqa: E402
+
+main.add_command(admin)

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     # Where things live
     index_dir: Path = Field(Path("var/index"), description="Directory of the built index (FAISS + manifest + metadata).")
     db_path: Path = Field(Path("var/kbsuggest.db"), description="SQLite file for events, tickets and evaluation runs.")
+    articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
 
     # Embedding
     embedder: str = Field("sentence-transformers", description="Embedding backend: sentence-transformers or hash.")
@@ -43,12 +44,21 @@ class Settings(BaseSettings):
     agent_api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated keys that let a caller see internal articles."
     )
+    admin_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated keys for the admin API (reindex, put/delete articles); none: admin API off."
+    )
+
+    # Limits (per process)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
+    rate_limit_per_second: float = Field(20.0, ge=0, description="Requests per second each client IP may sustain (token bucket); 0: no limit.")
+    rate_limit_burst: int = Field(40, ge=1, description="Requests a client IP may send at once before the rate limit applies.")
+    request_timeout_seconds: float = Field(10.0, ge=0, description="Requests taking longer get 504 (admin API exempt); 0: no timeout.")
 
     # Server
     host: str = Field("127.0.0.1", description="Address `kbsuggest serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kbsuggest serve` listens on.")
 
-    @field_validator("agent_api_keys", mode="before")
+    @field_validator("agent_api_keys", "admin_api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 AUDIENCES = ("public", "internal")
+ARTICLE_ID = r"[\w][\w.-]{0,199}"  # what an article id may look like (it also names files and URL paths)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ and one FAISS search.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder
+from kbsuggest.errors import IndexCorruptError
 from kbsuggest.store import open_db
 from kbsuggest.vectors import KB_FILE, Manifest, load_index
 
@@ -72,12 +74,19 @@ class Suggester:
         """Load the index at ``settings.index_dir``; the embedder must be the one that built it."""
         embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
         index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim)
-        db = open_db(Path(settings.index_dir) / KB_FILE)
+        kb = Path(settings.index_dir) / KB_FILE
+        if not kb.is_file():
+            raise IndexCorruptError(f"{str(kb)!r} is missing; rebuild the index")
+        db = open_db(kb)
         try:
             articles = [ArticleInfo(r["id"], r["title"], r["url"], r["locale"], r["audience"], r["product"])
                         for r in db.query("select * from articles order by id")]
             position = {a.id: i for i, a in enumerate(articles)}
             chunks = list(db.query("select article_id, anchor, heading, body from chunks order by id"))
+            if len(chunks) != index.ntotal or any(c["article_id"] not in position for c in chunks):
+                raise sqlite3.DatabaseError(f"{len(chunks)} chunks for {index.ntotal} vectors, or chunks without article")
+        except sqlite3.DatabaseError as exc:  # a degraded start must name the problem, not crash
+            raise IndexCorruptError(f"cannot read {str(kb)!r} ({exc}); rebuild the index") from None
         finally:
             db.conn.close()
         return cls(

@@ -23,7 +23,8 @@ AGENT_KEY = "agent-test-key"
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:
     values = dict(index_dir=tmp_path / "index", db_path=tmp_path / "kbsuggest.db", embedder="hash",
-                  min_score=0.05, agent_api_keys=[AGENT_KEY])
+                  min_score=0.05, agent_api_keys=[AGENT_KEY],
+                  rate_limit_per_second=0)  # tests send bursts from one client; test_limits turns it on
     values.update(overrides)
     return Settings(**values)
 
@@ -44,3 +45,21 @@ def built_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def suggester(built_settings: Settings) -> Suggester:
     return Suggester.load(built_settings, HashEmbedder())
+
+
+ADMIN_KEY = "admin-test-key"
+
+
+def make_admin_app(tmp_path: Path, **overrides):
+    """An app serving a writable copy of the fixture KB, with the admin API on (key ADMIN_KEY)."""
+    import shutil
+
+    from kbsuggest.api import create_app
+    from kbsuggest.cli import indexer
+
+    shutil.copytree(FIXTURE_KB, tmp_path / "kb")
+    settings = make_settings(tmp_path, **{"articles_dir": tmp_path / "kb", "admin_api_keys": [ADMIN_KEY], **overrides})
+    build_index(settings.articles_dir, settings, HashEmbedder())
+    app = create_app(settings, Suggester.load(settings, HashEmbedder()))
+    app.state.indexer = indexer()
+    return app

@@ -1,0 +1,230 @@
+"""Soak test: a real `kbsuggest serve` under mixed suggest + events traffic at a steady rate.
+
+    python benchmarks/soak.py                  # 10 minutes at 200 requests/s (the issue's target)
+    python benchmarks/soak.py --minutes 1      # a short run while developing
+
+It indexes a KB into a temporary directory, starts the server on a free localhost port, sends an
+open-loop stream of requests (typed ticket-title prefixes on GET /v1/suggest, chat messages on POST,
+and, when the server has it, POST /v1/events), samples the server's RSS every second, and prints:
+requests, achieved rate, errors, latency p50/p99, RSS after warm-up, at the end and at its peak.
+Targets: zero errors and RSS growth under 10% from the end of warm-up (the first 10% of the run, at
+most a minute) to the end. Exit status 1 when a target is missed.
+
+The default embedder is `hash`: the soak looks for leaks and errors in the service, and this
+2-core machine cannot embed 200 queries/s with the PyTorch model. `--embedder sentence-transformers`
+(with a lower `--rate`) soaks the real model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-c", "from kbsuggest.cli import main; main()"]
+TITLES = [
+    "I forgot my password", "SSO login failing with SAML error", "exported CSV is empty", "refund for annual plan",
+    "API rate limit exceeded 429", "two factor code not accepted", "webhook signature invalid",
+    "invoice address wrong", "charged twice this month", "mobile app does not sync", "change my email address",
+    "Passwort vergessen", "cancel my subscription", "dashboard loads slowly", "invite a teammate",
+]
+MESSAGES = [f"Hi, {t.lower()} since yesterday and I need help, what should I do?" for t in TITLES]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc: the soak measures memory on Linux only")
+
+
+def example(schema: dict, components: dict) -> object:
+    """The smallest value a JSON schema accepts: required properties only, first enum value, 'soak' strings."""
+    if "$ref" in schema:
+        return example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return example(options[0], components)
+    if "enum" in schema or "const" in schema:
+        return schema.get("enum", [schema.get("const")])[0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: example(props[name], components) for name in schema.get("required", []) if name in props}
+    return {"string": "soak", "integer": 1, "number": 0.5, "boolean": True, "array": []}.get(kind)
+
+
+class Traffic:
+    def __init__(self, port: int, event: dict | None, seed: int = 7) -> None:
+        self.port, self.event = port, event
+        self.random = random.Random(seed)
+        self.statuses: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.latencies: list[float] = []
+        self.lock = threading.Lock()
+
+    def request(self) -> tuple[str, str, bytes | None]:
+        roll = self.random.random()
+        if self.event is not None and roll < 0.2:
+            return "POST", "/v1/events", json.dumps(self.event).encode()
+        if roll < 0.3:
+            return "POST", "/v1/suggest", json.dumps({"query": self.random.choice(MESSAGES)}).encode()
+        title = self.random.choice(TITLES)
+        return "GET", "/v1/suggest?" + urlencode({"q": title[: self.random.randint(3, len(title))]}), None
+
+    def worker(self, todo: queue.Queue) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while (item := todo.get()) is not None:
+            method, path, body = item
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body, {"Content-Type": "application/json"} if body else {})
+                response = conn.getresponse()
+                response.read()
+                outcome = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = type(exc).__name__
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            took = time.perf_counter() - started
+            with self.lock:
+                if isinstance(outcome, int) and outcome < 400:
+                    self.statuses[outcome] += 1
+                    self.latencies.append(took)
+                else:
+                    self.errors[f"{method} {path.split('?')[0]} -> {outcome}"] += 1
+        conn.close()
+
+
+def start_server(args, workdir: Path) -> tuple[subprocess.Popen, int]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KBSUGGEST_INDEX_DIR": str(workdir / "index"),
+           "KBSUGGEST_DB_PATH": str(workdir / "kbsuggest.db"), "KBSUGGEST_EMBEDDER": args.embedder,
+           # one client sends everything: keep the limiter in the path but far above the soak's rate
+           "KBSUGGEST_RATE_LIMIT_PER_SECOND": str(args.rate * 10), "KBSUGGEST_RATE_LIMIT_BURST": str(args.rate * 10)}
+    subprocess.run([*CLI, "index", str(args.articles)], env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(workdir / "server.log", "w"))
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return server, port
+        except OSError:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.2)
+    server.terminate()
+    sys.exit(f"the server did not become ready; see {workdir / 'server.log'}")
+
+
+def events_payload(port: int) -> dict | None:
+    """A valid POST /v1/events body derived from the server's OpenAPI spec, or None (with a note)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/openapi.json")
+    spec = json.loads(conn.getresponse().read())
+    operation = spec["paths"].get("/v1/events", {}).get("post")
+    if operation is None:
+        print("note: this server has no POST /v1/events yet: the soak sends suggest traffic only")
+        return None
+    schema = next(iter(operation["requestBody"]["content"].values()))["schema"]
+    payload = example(schema, spec.get("components", {}).get("schemas", {}))
+    conn.request("POST", "/v1/events", json.dumps(payload).encode(), {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    answer = response.read()[:300]
+    if response.status >= 400:
+        print(f"note: POST /v1/events refused the soak's payload {payload} ({response.status} {answer!r}): "
+              "suggest traffic only")
+        return None
+    return payload
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=int, default=200, help="requests per second (open loop)")
+    parser.add_argument("--workers", type=int, default=16, help="client connections")
+    parser.add_argument("--embedder", default="hash")
+    parser.add_argument("--articles", type=Path, default=REPO / "articles")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="kbsuggest-soak-") as tmp:
+        server, port = start_server(args, Path(tmp))
+        try:
+            traffic = Traffic(port, events_payload(port))
+            seconds = args.minutes * 60
+            warmup = min(60.0, seconds / 10)
+            todo: queue.Queue = queue.Queue()
+            workers = [threading.Thread(target=traffic.worker, args=(todo,)) for _ in range(args.workers)]
+            for w in workers:
+                w.start()
+            samples: list[tuple[float, float]] = []
+            start = time.perf_counter()
+            next_sample, sent, behind = start, 0, 0
+            while (now := time.perf_counter()) - start < seconds:
+                if now >= next_sample:
+                    samples.append((now - start, rss_mb(server.pid)))
+                    next_sample += 1.0
+                due = int((now - start) * args.rate)
+                behind = max(behind, todo.qsize())
+                for _ in range(due - sent):
+                    todo.put(traffic.request())
+                sent = max(sent, due)
+                time.sleep(0.002)
+            for _ in workers:
+                todo.put(None)
+            for w in workers:
+                w.join()
+            elapsed = time.perf_counter() - start
+            samples.append((elapsed, rss_mb(server.pid)))
+        finally:
+            server.terminate()
+            server.wait(10)
+
+    ok = sum(traffic.statuses.values())
+    errors = sum(traffic.errors.values())
+    baseline = next(rss for t, rss in samples if t >= warmup)
+    final, peak = samples[-1][1], max(rss for _, rss in samples)
+    growth = (final - baseline) / baseline * 100
+    lat = sorted(traffic.latencies)
+    p50 = statistics.median(lat) * 1000 if lat else float("nan")
+    p99 = lat[int(0.99 * (len(lat) - 1))] * 1000 if lat else float("nan")
+    print(f"soak: {args.minutes:g} min at {args.rate} req/s target, embedder {args.embedder}, {args.workers} connections")
+    print(f"requests   {ok + errors} sent in {elapsed:.0f} s = {(ok + errors) / elapsed:.1f} req/s "
+          f"(largest backlog {behind}); statuses {dict(sorted(traffic.statuses.items()))}")
+    print(f"errors     {errors}" + "".join(f"\n  {n} x {kind}" for kind, n in traffic.errors.most_common(10)))
+    print(f"latency    p50 {p50:.1f} ms, p99 {p99:.1f} ms (client side, localhost)")
+    print(f"server RSS {baseline:.1f} MB after {warmup:.0f} s warm-up, {final:.1f} MB at the end "
+          f"({growth:+.1f}%), peak {peak:.1f} MB")
+    met = errors == 0 and growth < 10
+    print(f"targets    zero errors: {'met' if errors == 0 else 'MISSED'}; "
+          f"RSS growth < 10%: {'met' if growth < 10 else 'MISSED'} ({growth:+.1f}%)")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

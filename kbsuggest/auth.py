@@ -1,0 +1,34 @@
+"""API keys: agent keys (see internal articles) and admin keys (change the KB), compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+
+def key_matches(key: str, known: list[str]) -> bool:
+    """True when ``key`` is one of ``known``; every key is compared, each in constant time."""
+    results = [hmac.compare_digest(key.encode(), k.encode()) for k in known]
+    return any(results)
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <admin key>` (KBSUGGEST_ADMIN_API_KEYS).")
+
+
+def require_admin(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    """401 without a valid key, 403 for a valid key that is not an admin key (an agent key)."""
+    settings = request.app.state.settings
+    key = credentials.credentials.strip() if credentials else ""
+    if key and key_matches(key, settings.admin_api_keys):
+        return
+    if key and key_matches(key, settings.agent_api_keys):
+        raise HTTPException(403, "this agent key cannot use the admin API: send an admin key")
+    if not settings.admin_api_keys:
+        raise HTTPException(401, "the admin API is off: set KBSUGGEST_ADMIN_API_KEYS to enable it")
+    raise HTTPException(401, "missing or invalid admin key: send 'Authorization: Bearer <admin key>'",
+                        headers={"WWW-Authenticate": "Bearer"})
