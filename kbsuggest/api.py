@@ -19,6 +19,7 @@ from kbsuggest.config import Settings
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.schemas import ErrorResponse, Health, Readiness, SuggestionOut, SuggestResponse
 from kbsuggest.suggest import Suggester
+from kbsuggest.widget_api import add_cors, widget_router
 
 log = logging.getLogger("kbsuggest")
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.state.settings = settings
     app.state.suggester = suggester
     app.state.load_error = None
+    add_cors(app, settings)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         m = suggester.manifest
         return Readiness(status="ready", articles=m.article_count, chunks=m.chunk_count, model=m.model,
                          index_created_at=m.created_at)
+
+    app.include_router(widget_router(settings))
 
     @app.get("/demo", response_class=HTMLResponse, include_in_schema=False)
     def demo() -> str:
