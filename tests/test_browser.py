@@ -145,6 +145,21 @@ def test_typing_shows_the_article_and_arrows_and_enter_open_it(context, live):
     assert page.errors == []
 
 
+def test_each_query_is_fetched_once_per_page(context, live):
+    page = open_demo(context, live)
+    asked = []
+    page.on("request", lambda request: "/v1/suggest" in request.url and asked.append(request.url.split("?", 1)[1]))
+    subject = page.locator("#subject")
+    for text in ("reset pass", "refund", "reset pass"):
+        subject.fill("")
+        type_subject(page, text).first.wait_for()
+        assert page.locator("[role=option] .kbs-title").first.text_content() == (
+            "Reset your password" if text == "reset pass" else "Refunds: how to request one")
+    # The debounce keeps keystrokes from each sending a request; the cache answers the repeated query.
+    assert asked.count("q=reset+pass&k=3&locale=en") == 1 and asked.count("q=refund&k=3&locale=en") == 1
+    assert page.errors == []
+
+
 def test_an_html_title_renders_as_text(context, live):
     page = open_demo(context, live)
     options = type_subject(page, "script alert")

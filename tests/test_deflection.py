@@ -99,3 +99,19 @@ def test_period_parses_days_and_times_and_rejects_nonsense():
     assert exc.value.field == "from"
     with pytest.raises(InvalidPeriodError, match="not before"):
         period("2026-11-03", "2026-11-01", now)
+
+
+def test_stats_cli_prints_figures_and_one_line_errors(tmp_path, db):
+    from click.testing import CliRunner
+
+    from kbsuggest.cli import main
+
+    add(db, "confirmed-1", shown("reset pass", "password-reset"), feedback("password-reset", True, 1000))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["stats", "--db", str(tmp_path / "service.db"), "--from", "2026-11-01", "--to", "2026-11-30"])
+    assert ok.exit_code == 0, ok.output
+    assert "confirmed       1  100.0%" in ok.output and "password-reset" in ok.output
+    bad = runner.invoke(main, ["stats", "--db", str(tmp_path / "service.db"), "--from", "soon"])
+    assert (bad.exit_code, bad.output.strip().splitlines()) == (1, ["error: from: 'soon' is not a date (2026-11-23) or date-time (2026-11-23T14:00:00Z)"])
+    missing = runner.invoke(main, ["stats", "--db", str(tmp_path / "nope.db")])
+    assert missing.exit_code == 1 and "no service database at" in missing.output
