@@ -73,8 +73,8 @@ def widget_router(settings: Settings) -> APIRouter:
         status: {"model": ErrorResponse} for status in (401, 403, 413, 422)}
 
     @router.post("/v1/events", status_code=202, responses=errors, tags=["events"],
-                 openapi_extra={"requestBody": {"content": {"application/json": {
-                     "schema": events.EventBatch.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                     "schema": events.EventBatch.model_json_schema()}}}})
     async def post_events(request: Request) -> dict:
         """Store a batch of widget events. Any content type is read as JSON (``sendBeacon`` sends text/plain)."""
         limit = settings.events_max_bytes

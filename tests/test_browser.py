@@ -74,14 +74,37 @@ class LiveServer:
         self.thread.join(10)
 
 
-@pytest.fixture
-def live(kb, tmp_path):
+def serve(kb, tmp_path, **overrides) -> LiveServer:
     base, suggester = kb
-    settings = make_settings(tmp_path, index_dir=base.index_dir, min_score=0.3)
+    settings = make_settings(tmp_path, index_dir=base.index_dir, min_score=0.3, **overrides)
     server = LiveServer(create_app(settings, suggester))
     server.settings = settings
+    return server
+
+
+@pytest.fixture
+def live(kb, tmp_path):
+    server = serve(kb, tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """Another origin (a customer's site on another port) serving a page that embeds the widget."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    site = tmp_path / "shop"
+    site.mkdir()
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.site, httpd.url = site, f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -190,13 +213,22 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
     from kbsuggest.events import EVENTS_MIGRATIONS
     from kbsuggest.store import open_db
 
-    def session(script):
+    def stored() -> int:
+        with sqlite3.connect(live.settings.db_path) as conn:
+            exists = conn.execute("select 1 from sqlite_master where name = 'events'").fetchone()
+            return conn.execute("select count(*) from events").fetchone()[0] if exists else 0
+
+    def session(script, total):
         context = browser.new_context()
         context.route("https://help.example.test/**", lambda route: route.fulfill(body="article", content_type="text/html"))
         page = open_demo(context, live)
         script(page, context)
         page.goto("about:blank")  # pagehide: the widget sends what is left with sendBeacon
         assert page.errors == []
+        # Beacons are asynchronous, and closing a Playwright context cancels them: wait for the events.
+        deadline = time.monotonic() + 30
+        while stored() < total and time.monotonic() < deadline:
+            time.sleep(0.05)
         context.close()
 
     def opens_article(page, context):  # potential deflection
@@ -222,18 +254,11 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
         return script
 
     ARTIFACTS.mkdir(exist_ok=True)
-    for script in (opens_article, chat_solved, files_ticket("sso login failing"), files_ticket("dark mode theme")):
-        session(script)
+    scripts = (opens_article, chat_solved, files_ticket("sso login failing"), files_ticket("dark mode theme"))
+    for n, script in enumerate(scripts, 1):
+        session(script, total=2 * n)  # each session leaves two events
 
     db_path = live.settings.db_path
-    deadline = time.monotonic() + 20
-    while True:  # beacons are asynchronous: wait until all 8 events are stored
-        with sqlite3.connect(db_path) as conn:
-            stored = conn.execute("select count(*) from events").fetchone()[0] if conn.execute(
-                "select 1 from sqlite_master where name = 'events'").fetchone() else 0
-        if stored >= 8 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
     db = open_db(db_path, EVENTS_MIGRATIONS)
     assert [tuple(r) for r in db.execute("select type, count(distinct session_id), count(*) from events group by 1 order by 1")] == [
         ("article_opened", 1, 1), ("feedback", 1, 1), ("suggestions_shown", 4, 4), ("ticket_submitted", 2, 2)]
@@ -254,3 +279,26 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
     assert cli.exit_code == 0 and "none            2" in cli.output and "dark mode theme" in cli.output
     (ARTIFACTS / "deflection-session.json").write_text(json.dumps(
         {"now": api.json(), "after_window": later.__dict__}, default=lambda o: o.__dict__, indent=2))
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_another_origin_gets_suggestions_only_when_allowed(context, kb, tmp_path, shop, allowed):
+    api = serve(kb, tmp_path, cors_origins=[shop.url] if allowed else [])
+    try:
+        (shop.site / "contact.html").write_text(
+            f'<form><input id="subject"></form><script src="{api.url}/widget.js"></script>'
+            '<script>KBSuggest.attach(document.getElementById("subject"))</script>')
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(shop.url + "/contact.html")
+        if allowed:
+            type_subject(page, "reset pass").first.wait_for()
+            assert page.locator("[role=option] .kbs-title").first.text_content() == "Reset your password"
+        else:
+            with page.expect_console_message(lambda m: "CORS policy" in m.text):
+                type_subject(page, "reset pass")
+            assert page.locator("[role=listbox]").is_hidden()
+        assert errors == []
+    finally:
+        api.stop()
