@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import Annotated, Any
@@ -108,7 +107,7 @@ def widget_router(settings: Settings) -> APIRouter:
             return _error(401, "unauthorized", "send 'Authorization: Bearer <agent key>'")
         return None
 
-    @router.get("/v1/stats/deflection", responses=errors, tags=["events"])
+    @router.get("/v1/stats/deflection", response_model=deflection.DeflectionStats, responses=errors, tags=["events"])
     def deflection_stats(
         authorization: Annotated[str | None, Header()] = None,
         start: Annotated[str | None, Query(alias="from", max_length=40, description="ISO date or date-time; default: 30 days before `to`.")] = None,
@@ -123,6 +122,6 @@ def widget_router(settings: Settings) -> APIRouter:
         except InvalidPeriodError as exc:
             return _error(422, "invalid_request", str(exc), exc.field)
         window = timedelta(minutes=settings.deflection_window_minutes)
-        return asdict(store.run(deflection.deflection_stats, begin, stop, window, now))
+        return store.run(deflection.deflection_stats, begin, stop, window, now)
 
     return router
