@@ -277,6 +277,10 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
 
     cli = CliRunner().invoke(main, ["stats", "--db", str(db_path)])
     assert cli.exit_code == 0 and "none            2" in cli.output and "dark mode theme" in cli.output
+    # Kept for inspection: `kbsuggest stats --db test-artifacts/session-events.db`
+    (ARTIFACTS / "session-events.db").unlink(missing_ok=True)
+    with sqlite3.connect(db_path) as source, sqlite3.connect(ARTIFACTS / "session-events.db") as copy:
+        source.backup(copy)
     (ARTIFACTS / "deflection-session.json").write_text(json.dumps(
         {"now": api.json(), "after_window": later.__dict__}, default=lambda o: o.__dict__, indent=2))
 
