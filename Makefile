@@ -25,8 +25,10 @@ run: index
 	@echo "kbsuggest: demo page at http://$(HOST):$(PORT)/demo  (API docs at http://$(HOST):$(PORT)/docs)"
 	$(KB) serve --host $(HOST) --port $(PORT)
 
-# Everything, including the tests that load the real model (marked `model`).
+# Everything, including the tests that load the real model (marked `model`) and the browser tests
+# (marked `browser`: Playwright drives Debian's chromium, installed here when missing; CI runs as root).
 test: install
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest
 
 test-fast: install

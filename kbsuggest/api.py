@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException
 
 from kbsuggest import __version__
 from kbsuggest.admin_api import router as admin_router
-from kbsuggest.auth import key_matches
+from kbsuggest.auth import caller_is_agent
 from kbsuggest.config import Settings
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.limits import add_limits
 from kbsuggest.schemas import ErrorResponse, Health, Readiness, SuggestionOut, SuggestResponse
 from kbsuggest.suggest import Suggester
+from kbsuggest.widget_api import add_cors, widget_router
 
 log = logging.getLogger("kbsuggest")
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.state.suggester = suggester
     app.state.load_error = None
     add_limits(app, settings)
+    add_cors(app, settings)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -81,15 +83,6 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if app.state.suggester is None:
             raise ServiceUnavailable()
         return app.state.suggester
-
-    def is_agent(authorization: Annotated[str | None, Header(description="`Bearer <agent key>` to include internal articles.")] = None) -> bool:
-        if authorization is None:
-            return False
-        scheme, _, key = authorization.partition(" ")
-        valid = scheme.lower() == "bearer" and key_matches(key.strip(), settings.agent_api_keys)
-        if not valid:
-            raise HTTPException(401, "invalid API key: send 'Authorization: Bearer <agent key>' or no header")
-        return True
 
     Locale = Annotated[str | None, Query(max_length=35, description="Only articles in this locale, e.g. `en`.")]
     Product = Annotated[str | None, Query(max_length=64, description="Only articles of this product.")]
@@ -113,7 +106,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     @app.get("/v1/suggest", response_model=SuggestResponse, responses=errors, tags=["suggest"])
     def suggest_get(
         suggester: Annotated[Suggester, Depends(current_suggester)],
-        agent: Annotated[bool, Depends(is_agent)],
+        agent: Annotated[bool, Depends(caller_is_agent)],
         q: Annotated[str, Query(max_length=settings.max_query_chars, description="The text typed so far.")],
         k: K = settings.default_k, locale: Locale = None, product: Product = None,
     ) -> SuggestResponse:
@@ -124,7 +117,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     def suggest_post(
         body: SuggestRequest,
         suggester: Annotated[Suggester, Depends(current_suggester)],
-        agent: Annotated[bool, Depends(is_agent)],
+        agent: Annotated[bool, Depends(caller_is_agent)],
     ) -> SuggestResponse:
         """The same for a whole chat message sent as JSON."""
         return answer(suggester, body.query, body.k, body.locale, body.product, agent)
@@ -145,6 +138,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
                          index_created_at=m.created_at)
 
     app.include_router(admin_router)
+    app.include_router(widget_router(settings))
 
     @app.get("/demo", response_class=HTMLResponse, include_in_schema=False)
     def demo() -> str:

@@ -134,3 +134,6 @@ def info(ctx: click.Context) -> None:
 from kbsuggest.admin_cli import admin  # noqa: E402
 
 main.add_command(admin)
+from kbsuggest.stats_cli import stats  # noqa: E402
+
+main.add_command(stats)

@@ -58,7 +58,15 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `kbsuggest serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kbsuggest serve` listens on.")
 
-    @field_validator("agent_api_keys", "admin_api_keys", mode="before")
+    # Widget, events and online deflection
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins (e.g. `https://shop.example`) whose pages may call the API; empty: same origin only."
+    )
+    events_max_batch: int = Field(50, ge=1, le=1000, description="Most events accepted in one `POST /v1/events` batch.")
+    events_max_bytes: int = Field(65536, ge=1024, description="Largest `POST /v1/events` body, in bytes (413 above).")
+    deflection_window_minutes: int = Field(60, ge=1, description="A ticket within this time of opening an article means it did not deflect.")
+
+    @field_validator("agent_api_keys", "admin_api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -35,3 +35,11 @@ class IndexCorruptError(KBSuggestError):
 
 class IndexMismatchError(KBSuggestError):
     """The index was built with another embedding model or dimension than the one configured."""
+
+
+class InvalidPeriodError(KBSuggestError):
+    """A reporting period bound is not a date/time, or ends before it starts; carries the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

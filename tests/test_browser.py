@@ -1,0 +1,308 @@
+"""The widget in a real browser: Debian's headless Chromium driven by Playwright, against a live server.
+
+The KB is the fixture KB plus one article whose title is HTML, indexed with the hash embedder so
+rankings are deterministic. Each test gets its own server (and service database) on a free port.
+Screenshots and the scripted session's figures go to ``test-artifacts/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from indexing.build import build_index
+from kbsuggest.api import create_app
+from kbsuggest.embed import HashEmbedder
+from kbsuggest.suggest import Suggester
+
+from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+HTML_TITLE = "<script>alert(1)</script> shows in titles"
+HTML_ARTICLE = f"""---
+id: html-title
+title: "{HTML_TITLE}"
+url: https://help.example.test/html-title
+---
+Why markup in an article title shows as plain text.
+"""
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    """(settings, suggester) for the fixture KB plus the HTML-titled article."""
+    root = tmp_path_factory.mktemp("browser")
+    source = root / "kb"
+    shutil.copytree(FIXTURE_KB, source)
+    (source / "html-title.md").write_text(HTML_ARTICLE)
+    settings = make_settings(root, min_score=0.3)
+    build_index(source, settings, HashEmbedder())
+    return settings, Suggester.load(settings, HashEmbedder())
+
+
+class LiveServer:
+    """uvicorn in a background thread on a free localhost port."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def serve(kb, tmp_path, **overrides) -> LiveServer:
+    base, suggester = kb
+    settings = make_settings(tmp_path, index_dir=base.index_dir, min_score=0.3, **overrides)
+    server = LiveServer(create_app(settings, suggester))
+    server.settings = settings
+    return server
+
+
+@pytest.fixture
+def live(kb, tmp_path):
+    server = serve(kb, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """Another origin (a customer's site on another port) serving a page that embeds the widget."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    site = tmp_path / "shop"
+    site.mkdir()
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.site, httpd.url = site, f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context()
+    # Article links point at a help centre that does not exist here: answer them locally.
+    context.route("https://help.example.test/**", lambda route: route.fulfill(body="<title>article</title>article",
+                                                                               content_type="text/html"))
+    yield context
+    context.close()
+
+
+def open_demo(context, live):
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("dialog", lambda dialog: page.errors.append(f"dialog: {dialog.message}") or dialog.dismiss())
+    page.goto(live.url + "/demo")
+    return page
+
+
+def type_subject(page, text):
+    page.locator("#subject").press_sequentially(text, delay=20)
+    options = page.locator("#subject ~ [role=listbox] [role=option]")
+    return options
+
+
+def test_typing_shows_the_article_and_arrows_and_enter_open_it(context, live):
+    page = open_demo(context, live)
+    options = type_subject(page, "reset pass")
+    options.first.wait_for()
+    assert options.first.locator(".kbs-title").text_content() == "Reset your password"
+    subject = page.locator("#subject")
+    assert (subject.get_attribute("role"), subject.get_attribute("aria-expanded")) == ("combobox", "true")
+
+    subject.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert subject.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-form.png"), full_page=True)
+    with context.expect_page() as article:
+        subject.press("Enter")
+    assert article.value.url.startswith("https://help.example.test/password-reset")
+    assert page.locator("#thanks").is_hidden()  # Enter opened the article, it did not submit the form
+
+    subject.press("Escape")
+    assert subject.get_attribute("aria-expanded") == "false"
+    assert page.errors == []
+
+
+def test_each_query_is_fetched_once_per_page(context, live):
+    page = open_demo(context, live)
+    asked = []
+    page.on("request", lambda request: "/v1/suggest" in request.url and asked.append(request.url.split("?", 1)[1]))
+    subject = page.locator("#subject")
+    for text in ("reset pass", "refund", "reset pass"):
+        subject.fill("")
+        type_subject(page, text).first.wait_for()
+        assert page.locator("[role=option] .kbs-title").first.text_content() == (
+            "Reset your password" if text == "reset pass" else "Refunds: how to request one")
+    # The debounce keeps keystrokes from each sending a request; the cache answers the repeated query.
+    assert asked.count("q=reset+pass&k=3&locale=en") == 1 and asked.count("q=refund&k=3&locale=en") == 1
+    assert page.errors == []
+
+
+def test_an_html_title_renders_as_text(context, live):
+    page = open_demo(context, live)
+    options = type_subject(page, "script alert")
+    options.first.wait_for()
+    assert options.first.locator(".kbs-title").text_content() == HTML_TITLE
+    assert page.locator("[role=listbox] script").count() == 0
+    assert page.errors == []
+
+
+def test_with_the_service_stopped_the_form_still_submits(context, live):
+    page = open_demo(context, live)
+    live.stop()
+    with page.expect_event("requestfailed") as failed:
+        type_subject(page, "reset pass")
+    assert "/v1/suggest?q=reset+pass" in failed.value.url
+    assert page.locator("[role=listbox]").first.is_hidden()
+    page.locator("#description").fill("The reset link never arrives.")
+    page.get_by_role("button", name="Submit request").click()
+    assert page.locator("#thanks").text_content().startswith("Thanks! We received your request \u201creset pass\u201d")
+    assert page.errors == []
+
+
+def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
+    from click.testing import CliRunner
+
+    from kbsuggest.cli import main
+    from kbsuggest.deflection import deflection_stats
+    from kbsuggest.events import EVENTS_MIGRATIONS
+    from kbsuggest.store import open_db
+
+    def stored() -> int:
+        with sqlite3.connect(live.settings.db_path) as conn:
+            exists = conn.execute("select 1 from sqlite_master where name = 'events'").fetchone()
+            return conn.execute("select count(*) from events").fetchone()[0] if exists else 0
+
+    def session(script, total):
+        context = browser.new_context()
+        context.route("https://help.example.test/**", lambda route: route.fulfill(body="article", content_type="text/html"))
+        page = open_demo(context, live)
+        script(page, context)
+        page.goto("about:blank")  # pagehide: the widget sends what is left with sendBeacon
+        assert page.errors == []
+        # Beacons are asynchronous, and closing a Playwright context cancels them: wait for the events.
+        deadline = time.monotonic() + 30
+        while stored() < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        context.close()
+
+    def opens_article(page, context):  # potential deflection
+        type_subject(page, "reset pass").first.wait_for()
+        with context.expect_page():
+            page.locator("#subject").press("ArrowDown")
+            page.locator("#subject").press("Enter")
+
+    def chat_solved(page, context):  # confirmed deflection
+        page.get_by_role("button", name="Chat with us").click()
+        page.locator("#chat-input").fill("how do I get a refund")
+        page.locator("#chat-input").press("Enter")
+        page.get_by_role("button", name="This solved it").first.click()
+        page.get_by_text("Glad it helped!").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "widget-chat.png"))
+
+    def files_ticket(text):  # no deflection
+        def script(page, context):
+            with page.expect_response(lambda r: "/v1/suggest?" in r.url):
+                type_subject(page, text)
+            page.get_by_role("button", name="Submit request").click()
+            page.locator("#thanks").wait_for()
+        return script
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    scripts = (opens_article, chat_solved, files_ticket("sso login failing"), files_ticket("dark mode theme"))
+    for n, script in enumerate(scripts, 1):
+        session(script, total=2 * n)  # each session leaves two events
+
+    db_path = live.settings.db_path
+    db = open_db(db_path, EVENTS_MIGRATIONS)
+    assert [tuple(r) for r in db.execute("select type, count(distinct session_id), count(*) from events group by 1 order by 1")] == [
+        ("article_opened", 1, 1), ("feedback", 1, 1), ("suggestions_shown", 4, 4), ("ticket_submitted", 2, 2)]
+
+    # Right now the two deflections are pending (their window is open); an hour later they count.
+    now = datetime.now(timezone.utc)
+    window = timedelta(minutes=live.settings.deflection_window_minutes)
+    api = __import__("httpx").get(live.url + "/v1/stats/deflection", headers={"Authorization": f"Bearer {AGENT_KEY}"})
+    assert api.json()["counts"] == {"confirmed": 0, "potential": 0, "none": 2, "unengaged": 0, "pending": 2}
+    later = deflection_stats(db, now - timedelta(days=1), now + timedelta(days=1), window, now + window + timedelta(minutes=1))
+    assert later.counts == {"confirmed": 1, "potential": 1, "none": 2, "unengaged": 0, "pending": 0}
+    assert (later.confirmed_rate, later.potential_rate, later.deflection_rate) == (0.25, 0.25, 0.5)
+    assert [(a.article_id, a.confirmed, a.potential) for a in later.top_articles] == [
+        ("billing-refunds", 1, 0), ("password-reset", 0, 1)]
+    assert [(q.query, q.sessions) for q in later.unanswered_queries] == [("dark mode theme", 1)]
+
+    cli = CliRunner().invoke(main, ["stats", "--db", str(db_path)])
+    assert cli.exit_code == 0 and "none            2" in cli.output and "dark mode theme" in cli.output
+    # Kept for inspection: `kbsuggest stats --db test-artifacts/session-events.db`
+    (ARTIFACTS / "session-events.db").unlink(missing_ok=True)
+    with sqlite3.connect(db_path) as source, sqlite3.connect(ARTIFACTS / "session-events.db") as copy:
+        source.backup(copy)
+    (ARTIFACTS / "deflection-session.json").write_text(json.dumps(
+        {"now": api.json(), "after_window": later.__dict__}, default=lambda o: o.__dict__, indent=2))
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_another_origin_gets_suggestions_only_when_allowed(context, kb, tmp_path, shop, allowed):
+    api = serve(kb, tmp_path, cors_origins=[shop.url] if allowed else [])
+    try:
+        (shop.site / "contact.html").write_text(
+            f'<form><input id="subject"></form><script src="{api.url}/widget.js"></script>'
+            '<script>KBSuggest.attach(document.getElementById("subject"))</script>')
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(shop.url + "/contact.html")
+        if allowed:
+            type_subject(page, "reset pass").first.wait_for()
+            assert page.locator("[role=option] .kbs-title").first.text_content() == "Reset your password"
+        else:
+            with page.expect_console_message(lambda m: "CORS policy" in m.text):
+                type_subject(page, "reset pass")
+            assert page.locator("[role=listbox]").is_hidden()
+        assert errors == []
+    finally:
+        api.stop()
