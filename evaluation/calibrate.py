@@ -7,6 +7,9 @@ ranking, so an article is shown at threshold t exactly when it is in the top 3 a
 - ``right``: the same over every prefix, the full title included;
 - ``any``: best top-1 score over every prefix (something was shown at t when any >= t).
 Precision at t = tickets whose resolving article was shown / tickets shown anything, over the run.
+The recommended threshold is the lowest (so the most deflection) whose precision reaches the target
+and whose false-suggestion rate stays within a cap: with few unanswerable tickets among many
+answerable ones, precision alone would hardly notice false suggestions.
 """
 
 from __future__ import annotations
@@ -52,11 +55,12 @@ class Sweep:
             _at_least(self.right, t) / shown if shown else None,
         )
 
-    def recommend(self, target_precision: float) -> float | None:
-        """The lowest threshold (most deflection) whose precision reaches the target; None if none does."""
+    def recommend(self, target_precision: float, max_false_rate: float = 1.0) -> float | None:
+        """The lowest threshold meeting both targets (the cap is ignored without unanswerable tickets)."""
         for t in self.thresholds:
             point = self.at(float(t))
-            if point.precision is not None and point.precision >= target_precision:
+            if (point.precision is not None and point.precision >= target_precision
+                    and (point.false_suggestion is None or point.false_suggestion <= max_false_rate)):
                 return float(t)
         return None
 

@@ -18,6 +18,8 @@ import click
               help="Besides each completed word, send a prefix every N characters typed.")
 @click.option("--target-precision", type=float, default=0.9, show_default=True,
               help="Precision the recommended threshold must reach.")
+@click.option("--max-false-rate", type=float, default=0.1, show_default=True,
+              help="Largest false-suggestion rate the recommended threshold may have.")
 @click.option("--tune-threshold", is_flag=True,
               help="Store the recommended threshold for this model in the service database.")
 @click.option("--internal", is_flag=True, help="Replay as an agent (internal articles may be suggested).")
@@ -27,8 +29,8 @@ import click
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple[str, ...], fmt: str | None,
-             every: int, target_precision: float, tune_threshold: bool, internal: bool, no_baselines: bool,
-             compare: bool, runs: str | None, quiet: bool) -> None:
+             every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
+             no_baselines: bool, compare: bool, runs: str | None, quiet: bool) -> None:
     """Replay historical TICKETS (CSV or JSONL) keystroke by keystroke and report deflection."""
     from kbsuggest.cli import settings_from
     from kbsuggest.errors import ConfigError
@@ -63,7 +65,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
 
     try:
         result = run_evaluation(settings, tickets, mapping=parse_mapping(mapping), fmt=fmt, every=every,
-                                target_precision=target_precision, include_internal=internal,
+                                target_precision=target_precision, max_false_rate=max_false_rate,
+                                include_internal=internal,
                                 baselines=not no_baselines, progress=progress)
     finally:
         bar.close()
@@ -83,8 +86,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
     if tune_threshold:
         recommended = result.metrics["systems"]["kbsuggest"]["threshold"]["recommended"]
         if recommended is None:
-            raise ConfigError(f"no threshold reaches precision {target_precision} on these tickets; "
-                              f"lower --target-precision")
+            raise ConfigError(f"no threshold reaches precision {target_precision} with at most {max_false_rate} "
+                              f"false suggestions on these tickets; lower --target-precision or raise --max-false-rate")
         store_min_score(settings, result.model, recommended, target_precision, run_id)
         click.echo(f"stored min_score {recommended} for {result.model} in {settings.db_path}"
                    + (" (KBSUGGEST_MIN_SCORE is set explicitly and still wins)"

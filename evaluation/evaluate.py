@@ -37,7 +37,7 @@ def _sha256(path: Path) -> str:
 
 
 def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, str] | None = None,
-             fmt: str | None = None, every: int = 6, target_precision: float = 0.9,
+             fmt: str | None = None, every: int = 6, target_precision: float = 0.9, max_false_rate: float = 0.1,
              include_internal: bool = False, baselines: bool = True, embedder: Embedder | None = None,
              progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """``progress(done, total)`` is called as prefix texts are ranked (for a progress bar)."""
@@ -45,6 +45,8 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
         raise ConfigError(f"--every must be at least 1 character, got {every}")
     if not 0 < target_precision <= 1:
         raise ConfigError(f"--target-precision must be in (0, 1], got {target_precision}")
+    if not 0 <= max_false_rate <= 1:
+        raise ConfigError(f"--max-false-rate must be in [0, 1], got {max_false_rate}")
     started = time.perf_counter()
     tickets, bad = load_tickets(tickets_path, mapping, fmt)
     embedder = CachedEmbedder(embedder or create_embedder(settings.embedder, settings.model_path,
@@ -79,12 +81,12 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
             "tickets": Path(tickets_path).name, "tickets_sha256": _sha256(tickets_path),
             "model": embedder.name, "articles": len(visible), "articles_hash": suggester.manifest.articles_hash,
             "min_score": configured, "every": every, "percents": list(PERCENTS),
-            "target_precision": target_precision, "include_internal": include_internal,
+            "target_precision": target_precision, "max_false_rate": max_false_rate, "include_internal": include_internal,
         },
         "tickets": {"read": len(tickets) + len(skipped) + len(bad), "bad_rows": len(bad), "skipped": len(skipped),
                     "evaluated": len(tickets), "answerable": sum(t.answerable for t in tickets),
                     "unanswerable": sum(not t.answerable for t in tickets), "prefixes": total},
-        "systems": {name: system_metrics(tickets, traces[name], thresholds[name], target_precision)
+        "systems": {name: system_metrics(tickets, traces[name], thresholds[name], target_precision, max_false_rate)
                     for name in traces},
     }
     return Evaluation(metrics, bad, skipped, time.perf_counter() - started, embedder.name)

@@ -78,7 +78,7 @@ def _micro_macro(rows: list[dict], articles: list[str], key) -> dict:
 
 
 def system_metrics(tickets: Sequence[Ticket], traces: Sequence[Trace], configured: float | None,
-                   target_precision: float) -> dict:
+                   target_precision: float, max_false_rate: float = 1.0) -> dict:
     """Every metric of one system; ``configured`` is its serving threshold (None: it has none)."""
     rows = [per_ticket(t, tr) for t, tr in zip(tickets, traces)]
     answerable = [r for t, r in zip(tickets, rows) if t.answerable]
@@ -86,7 +86,7 @@ def system_metrics(tickets: Sequence[Ticket], traces: Sequence[Trace], configure
     unanswerable = [r for t, r in zip(tickets, rows) if not t.answerable]
     sweep = Sweep(np.array([r["early"] for r in answerable]), np.array([r["right"] for r in answerable]),
                   np.array([r["any"] for r in answerable]), np.array([r["any"] for r in unanswerable]))
-    recommended = sweep.recommend(target_precision)
+    recommended = sweep.recommend(target_precision, max_false_rate)
 
     def at(threshold: float | None) -> dict | None:
         if threshold is None:
@@ -107,7 +107,7 @@ def system_metrics(tickets: Sequence[Ticket], traces: Sequence[Trace], configure
             "never": len(answerable) - len(first), "values": sorted(first),
         },
         "threshold": {
-            "target_precision": target_precision,
+            "target_precision": target_precision, "max_false_rate": max_false_rate,
             "configured": configured, "at_configured": at(configured),
             "recommended": recommended, "at_recommended": at(recommended),
             "curve": [p.as_dict() for p in sweep.curve()],

@@ -55,7 +55,8 @@ def tables(metrics: dict) -> list[Table]:
     out: list[Table] = [
         ("Run", ["setting", "value"], [[k, fmt(v)] for k, v in {**config, **tickets}.items()]),
         (f"Summary (micro averages; deflection, false suggestions and precision at the threshold recommended "
-         f"for precision ≥ {config['target_precision']})", SUMMARY_HEADER, summary_rows(metrics)),
+         f"for precision ≥ {config['target_precision']} and false suggestions ≤ {config['max_false_rate']})",
+         SUMMARY_HEADER, summary_rows(metrics)),
         ("At the configured threshold (cosine systems)", ["system", "threshold", "deflection", "false sugg.", "precision"],
          [[name, *_at(s, "configured")] for name, s in systems.items() if s["threshold"]["configured"] is not None]),
     ]
