@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
-W, H, LEFT, RIGHT, TOP, BOTTOM = 560, 320, 52, 120, 16, 44
+W, H, LEFT, RIGHT, TOP, BOTTOM = 520, 320, 52, 110, 16, 44
 
 
 def _frame(x_label: str, y_label: str, x_ticks: list[tuple[float, str]], y_ticks: list[tuple[float, str]]) -> list[str]:

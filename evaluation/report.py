@@ -116,7 +116,7 @@ def charts(metrics: dict) -> list[str]:
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
          "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:14px}"
          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f4f4f4}"
-         "figure{display:inline-block;margin:0 1em 1em 0}")
+         "figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top}figcaption{font-size:13px;max-width:520px}")
 
 
 def write_reports(metrics: dict, out: Path, notes: list[str]) -> list[Path]:
@@ -129,7 +129,10 @@ def write_reports(metrics: dict, out: Path, notes: list[str]) -> list[Path]:
     (out / "report.md").write_text(
         f"# {title}\n\n" + "\n".join(to_markdown(t) for t in built)
         + (f"\n## Skipped input\n\n{note_md}" if notes else ""), encoding="utf-8")
-    figures = "".join(f"<figure>{svg}</figure>" for svg in charts(metrics))
+    captions = ("hit@3 vs share of the title typed", "Threshold curve: deflection against false suggestions "
+                "(dots: recommended thresholds)", "Characters typed until the right article is in the top 3 (kbsuggest)")
+    figures = "".join(f"<figure>{svg}<figcaption>{escape(c)}</figcaption></figure>"
+                      for svg, c in zip(charts(metrics), captions))
     note_html = "<h2>Skipped input</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>" if notes else ""
     (out / "report.html").write_text(
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'

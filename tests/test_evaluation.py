@@ -193,3 +193,20 @@ def test_cli_errors_are_one_line(sample_index, tmp_path, args, message):
 def test_no_index_is_a_one_line_error(tmp_path):
     result = run(tmp_path / "none", tmp_path / "db", SAMPLE_TICKETS)
     assert result.exit_code == 1 and result.stderr.startswith("error: no index at")
+
+
+@pytest.mark.model
+def test_real_model_on_the_sample_kb_and_sample_tickets(tmp_path):
+    from evaluation.evaluate import evaluate
+    from kbsuggest.embed import create_embedder
+
+    settings = Settings(index_dir=tmp_path / "index", db_path=tmp_path / "db", embedder="sentence-transformers")
+    embedder = create_embedder("sentence-transformers")
+    build_index(REPO / "articles", settings, embedder)
+    m = evaluate(settings, SAMPLE_TICKETS, embedder=embedder, baselines=False).metrics["systems"]["kbsuggest"]
+    assert m["ranking"]["hit@3_100"]["micro"]["value"] == 1.0  # every answerable sample ticket, on its full title
+    assert m["ranking"]["hit@3_30"]["micro"]["value"] >= 0.7
+    # the default threshold shows something for most gap-topic tickets; the recommended one caps that at 10%
+    assert m["threshold"]["at_configured"]["false_suggestion"]["value"] >= 0.5
+    assert 0.3 < m["threshold"]["recommended"] < 0.9
+    assert m["threshold"]["at_recommended"]["false_suggestion"]["value"] <= 0.1
