@@ -45,7 +45,7 @@ def tuned_min_score(db_path: Path, model: str) -> float | None:
     """The stored threshold for ``model``, or None; never creates the database."""
     if not Path(db_path).is_file():
         return None
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    conn = sqlite3.connect(str(db_path))  # it exists, so this creates nothing
     try:
         row = conn.execute(f"SELECT min_score FROM {TABLE} WHERE model = ?", (model,)).fetchone()
     except sqlite3.OperationalError:  # table not created yet: nothing was tuned
