@@ -131,9 +131,9 @@ def info(ctx: click.Context) -> None:
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
+from evaluation.command import evaluate  # noqa: E402
 from kbsuggest.admin_cli import admin  # noqa: E402
-
-main.add_command(admin)
 from kbsuggest.stats_cli import stats  # noqa: E402
 
-main.add_command(stats)
+for command in (admin, stats, evaluate):
+    main.add_command(command)

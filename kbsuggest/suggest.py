@@ -18,6 +18,7 @@ from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import IndexCorruptError
 from kbsuggest.store import open_db
+from kbsuggest.tuning import effective_settings
 from kbsuggest.vectors import KB_FILE, Manifest, load_index
 
 _SPACES = re.compile(r"\s+")
@@ -73,6 +74,7 @@ class Suggester:
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Suggester":
         """Load the index at ``settings.index_dir``; the embedder must be the one that built it."""
         embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
+        settings = effective_settings(settings, embedder.name)  # a tuned threshold, unless min_score is explicit
         index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim)
         kb = Path(settings.index_dir) / KB_FILE
         if not kb.is_file():
