@@ -6,7 +6,9 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install index run test test-fast clean
+MODEL  := models/all-MiniLM-L6-v2-int8.onnx
+
+.PHONY: install model index run test test-fast clean
 
 # torch is installed first and pinned: the local CPU wheel. Unpinned, pip would fetch CUDA builds.
 $(VENV)/.installed: pyproject.toml
@@ -18,7 +20,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-index: install
+# The ONNX files the server runs are build outputs (gitignored): exported once, when missing.
+$(MODEL): | $(VENV)/.installed
+	$(KB) models export
+
+model: $(MODEL)
+
+index: install model
 	$(KB) index articles
 
 run: index
@@ -26,7 +34,7 @@ run: index
 	$(KB) serve --host $(HOST) --port $(PORT)
 
 # Everything, including the tests that load the real model (marked `model`).
-test: install
+test: install model
 	$(PY) -m pytest
 
 test-fast: install

@@ -120,3 +120,6 @@ def info(ctx: click.Context) -> None:
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
+from kbsuggest.onnx_export import models  # noqa: E402
+
+main.add_command(models)
