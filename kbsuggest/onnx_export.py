@@ -8,7 +8,10 @@ graph, computed exactly as sentence-transformers does, so the onnx backend needs
 Pitfalls met here (see shared notes): ``sentence-transformers[onnx]`` (optimum) downgrades
 transformers, so plain ``torch.onnx.export(dynamo=False)`` is used; eager attention lets the
 onnxruntime BERT optimizer fuse attention; quantizing the fused graph needs
-``DefaultTensorType=FLOAT``; unsigned int8 weights (QUInt8) keep closer to fp32 on CPUs without VNNI.
+``DefaultTensorType=FLOAT``. Weight quantization, measured on StackFAQ against fp32 (1,249 queries,
+one thread, same busy machine): unsigned per-tensor cosine mean 0.985, 91.8% of top-3 results kept,
+4.5 ms; unsigned per-channel 0.995, 95.1%, 4.5 ms; signed per-channel with reduce_range (7-bit, no
+overflow in AVX2 u8*s8 kernels) 0.993, 94.4%, 3.1 ms: that one is exported.
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ def export_models(out_dir: Path = MODEL_DIR, force: bool = False) -> list[Path]:
 
     from kbsuggest.embed import minilm_path
 
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore")  # tracer and exporter chatter about constructs this model does not hit
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" hint
     out_dir = Path(out_dir)
     targets = [out_dir / TOKENIZER_FILE, out_dir / FP32_FILE, out_dir / INT8_FILE]
     if not force and all(p.is_file() for p in targets):
@@ -87,7 +98,8 @@ def export_models(out_dir: Path = MODEL_DIR, force: bool = False) -> list[Path]:
         optimized = optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
                                    hidden_size=config.hidden_size, opt_level=0)
         optimized.save_model_to_file(str(staging / FP32_FILE))
-        quantize_dynamic(str(staging / FP32_FILE), str(staging / INT8_FILE), weight_type=QuantType.QUInt8,
+        quantize_dynamic(str(staging / FP32_FILE), str(staging / INT8_FILE), weight_type=QuantType.QInt8,
+                         per_channel=True, reduce_range=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         for target in targets:
             (staging / target.name).replace(target)
