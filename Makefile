@@ -6,7 +6,9 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install index run test test-fast clean
+MODEL  := models/all-MiniLM-L6-v2-int8.onnx
+
+.PHONY: install model index run test test-fast clean
 
 # torch is installed first and pinned: the local CPU wheel. Unpinned, pip would fetch CUDA builds.
 $(VENV)/.installed: pyproject.toml
@@ -18,7 +20,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-index: install
+# The ONNX files the server runs are build outputs (gitignored): exported once, when missing.
+$(MODEL): | $(VENV)/.installed
+	$(KB) models export
+
+model: $(MODEL)
+
+index: install model
 	$(KB) index articles
 
 run: index
@@ -27,7 +35,7 @@ run: index
 
 # Everything, including the tests that load the real model (marked `model`) and the browser tests
 # (marked `browser`: Playwright drives Debian's chromium, installed here when missing; CI runs as root).
-test: install
+test: install model
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest
 

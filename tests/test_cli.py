@@ -39,7 +39,7 @@ def test_errors_are_one_line_exit_1(tmp_path):
 
     result = run("--index-dir", str(tmp_path / "i"), "--embedder", "nope", "index", str(FIXTURE_KB))
     assert (result.exit_code, result.output.strip()) == (
-        1, "error: unknown embedder 'nope'; valid: hash, sentence-transformers")
+        1, "error: unknown embedder 'nope'; valid: hash, onnx, sentence-transformers")
 
     result = run("--index-dir", str(tmp_path / "i"), "--embedder", "hash", "index", str(tmp_path / "missing"))
     assert result.exit_code == 1 and "is not a directory of Markdown articles" in result.output

@@ -1,0 +1,114 @@
+"""Simulated typists against a running server, and starting/stopping the servers under test.
+
+A typist picks a ticket title and sends its prefixes the way a debounced form does: after each word
+(people pause between words), sometimes in the middle of a word, and the whole title, waiting the
+debounce delay (250 ms) plus a little thinking time between sends. ``paced=False`` drops the waits:
+every typist sends its next request as soon as the previous answer arrives (sustained throughput).
+The client is raw asyncio over keep-alive connections, so it takes little of the CPU it shares with
+the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+DEBOUNCE_S = 0.25
+
+
+def debounced_prefixes(title: str, rng: random.Random, min_chars: int = 3) -> list[str]:
+    cuts = {i for i, ch in enumerate(title) if ch == " "} | {len(title)}
+    cuts |= {rng.randrange(min_chars, len(title) + 1) for _ in range(2) if len(title) > min_chars}
+    return [title[:c] for c in sorted(cuts) if len(title[:c].strip()) >= min_chars]
+
+
+async def _get(reader, writer, path: str) -> int:
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def _typist(port: int, titles: list[str], seed: int, until: float, paced: bool, out: dict) -> None:
+    rng = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            for prefix in debounced_prefixes(rng.choice(titles), rng):
+                if paced:
+                    await asyncio.sleep(DEBOUNCE_S + rng.random() * 0.25)
+                if time.perf_counter() >= until:
+                    return
+                started = time.perf_counter()
+                try:
+                    status = await _get(reader, writer, "/v1/suggest?q=" + quote(prefix))
+                except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                    status = 0
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                out["latencies"].append(time.perf_counter() - started)
+                out["errors"] += status != 200
+    finally:
+        writer.close()
+
+
+def run_typists(port: int, titles: list[str], typists: int, seconds: float, paced: bool) -> dict:
+    """Latencies (s) of every request, errors and requests/s over ``seconds``."""
+    out = {"latencies": [], "errors": 0}
+
+    async def main() -> None:
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(_typist(port, titles, seed, until, paced, out) for seed in range(typists)))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    out["throughput"] = len(out["latencies"]) / (time.perf_counter() - started)
+    return out
+
+
+def start_server(argv: list[str], port: int, env: dict, timeout: float = 180) -> subprocess.Popen:
+    """Start a server process and wait until /readyz answers 200."""
+    process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("server did not become ready")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def kbsuggest_server(port: int) -> list[str]:
+    return [sys.executable, "-c", "from kbsuggest.cli import main; main()", "serve", "--port", str(port)]
