@@ -18,7 +18,7 @@ import numpy as np
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder, model_file_of
 from kbsuggest.store import open_db
-from kbsuggest.vectors import KB_FILE, Manifest, load_index
+from kbsuggest.vectors import KB_FILE, Manifest, load_index, single_query_threads
 
 _SPACES = re.compile(r"\s+")
 
@@ -84,9 +84,7 @@ class Suggester:
         embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size,
                                                settings.onnx_threads)
         index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
-        import faiss
-
-        faiss.omp_set_num_threads(1)  # one query at a time: a second OpenMP thread only adds overhead
+        single_query_threads()
         db = open_db(Path(settings.index_dir) / KB_FILE)
         try:
             articles = [ArticleInfo(r["id"], r["title"], r["url"], r["locale"], r["audience"], r["product"])

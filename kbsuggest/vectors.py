@@ -154,6 +154,11 @@ def load_index(directory: Path, model: str, dim: int, model_file: str = ""):
     return index, manifest
 
 
+def single_query_threads() -> None:
+    """One OpenMP thread for FAISS: a serving process searches one query at a time, and two are slower."""
+    _faiss().omp_set_num_threads(1)
+
+
 def stored_vectors(index) -> np.ndarray:
     """All vectors of a flat or HNSW index, for reusing the embeddings of unchanged articles."""
     return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
