@@ -51,7 +51,7 @@ def _faiss():
 
 
 # Exact search of one 384-d query costs ~0.07 ms at 1,000 vectors and ~1 ms at 10,000 on one core
-# (FAISS 1.15, AVX2, measured here: /work/shared/notes/models.md); past ~5,000 it costs more than the
+# (FAISS 1.15, AVX2, measured on the 2-core development machine); past ~5,000 it costs more than the
 # ~0.5 ms budget, so an HNSW graph takes over (0.2-0.4 ms at 46k vectors, recall@10 0.99).
 FLAT_MAX_VECTORS = 5000
 HNSW_M = 32
