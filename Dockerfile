@@ -1,10 +1,10 @@
 # kbsuggest: one container, one folder of Markdown, no external service.
-FROM python:3.11-slim
+# Two stages: the build stage has PyTorch to export the ONNX model and index the articles; the
+# runtime stage serves with onnxruntime + tokenizers only (no torch: a smaller image, ~200 MB RSS).
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 \
-    KBSUGGEST_INDEX_DIR=/app/var/index KBSUGGEST_DB_PATH=/app/var/kbsuggest.db KBSUGGEST_HOST=0.0.0.0
+FROM python:3.11-slim AS build
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 WORKDIR /app
-
 # CPU-only PyTorch first, pinned, so nothing pulls the CUDA builds.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./
@@ -12,14 +12,27 @@ COPY kbsuggest ./kbsuggest
 COPY indexing ./indexing
 COPY evaluation ./evaluation
 RUN pip install --no-cache-dir '.[model]'
-
 COPY articles ./articles
-RUN useradd --system --uid 10001 --home /app kbsuggest \
-    && kbsuggest index articles \
-    && chown -R kbsuggest /app/var
+RUN kbsuggest models export --no-check && kbsuggest index articles
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 \
+    KBSUGGEST_INDEX_DIR=/app/var/index KBSUGGEST_DB_PATH=/app/var/kbsuggest.db KBSUGGEST_HOST=0.0.0.0 \
+    KBSUGGEST_EMBEDDER=onnx KBSUGGEST_MODEL_PATH=/app/models/all-MiniLM-L6-v2-int8.onnx
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY kbsuggest ./kbsuggest
+COPY indexing ./indexing
+COPY evaluation ./evaluation
+RUN pip install --no-cache-dir .
+COPY articles ./articles
+# The model file that built the index (its sha256 is in the manifest) and the index itself.
+COPY --from=build /app/models/all-MiniLM-L6-v2-int8.onnx /app/models/tokenizer.json ./models/
+COPY --from=build /app/var/index ./var/index
+RUN useradd --system --uid 10001 --home /app kbsuggest && chown -R kbsuggest /app/var
 USER kbsuggest
 
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s --start-period=60s \
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
 CMD ["kbsuggest", "serve"]

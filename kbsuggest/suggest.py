@@ -21,7 +21,7 @@ from kbsuggest.embed import Embedder, create_embedder, model_file_of
 from kbsuggest.errors import IndexCorruptError
 from kbsuggest.store import open_db
 from kbsuggest.tuning import effective_settings
-from kbsuggest.vectors import KB_FILE, Manifest, load_index
+from kbsuggest.vectors import KB_FILE, Manifest, load_index, single_query_threads
 
 _SPACES = re.compile(r"\s+")
 
@@ -88,9 +88,7 @@ class Suggester:
                                                settings.onnx_threads)
         settings = effective_settings(settings, embedder.name)  # a tuned threshold, unless min_score is explicit
         index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
-        import faiss
-
-        faiss.omp_set_num_threads(1)  # one query at a time: a second OpenMP thread only adds overhead
+        single_query_threads()
         kb = Path(settings.index_dir) / KB_FILE
         if not kb.is_file():
             raise IndexCorruptError(f"{str(kb)!r} is missing; rebuild the index")

@@ -50,9 +50,9 @@ def _faiss():
     return faiss
 
 
-# Exact search costs ~0.1 ms per 1,000 vectors of dim 384 on one core (measured by
-# benchmarks/latency.py); past ~5,000 it costs more than the ~0.5 ms budget, so an HNSW graph
-# takes over (0.2-0.4 ms at 50k vectors, recall@10 ~0.99).
+# Exact search of one 384-d query costs ~0.07 ms at 1,000 vectors and ~1 ms at 10,000 on one core
+# (FAISS 1.15, AVX2, measured on the 2-core development machine); past ~5,000 it costs more than the
+# ~0.5 ms budget, so an HNSW graph takes over (0.2-0.4 ms at 46k vectors, recall@10 0.99).
 FLAT_MAX_VECTORS = 5000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -152,6 +152,11 @@ def load_index(directory: Path, model: str, dim: int, model_file: str = ""):
     if hasattr(index, "hnsw"):
         index.hnsw.efSearch = HNSW_EF_SEARCH  # not stored in the file
     return index, manifest
+
+
+def single_query_threads() -> None:
+    """One OpenMP thread for FAISS: a serving process searches one query at a time, and two are slower."""
+    _faiss().omp_set_num_threads(1)
 
 
 def stored_vectors(index) -> np.ndarray:
