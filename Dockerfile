@@ -29,7 +29,8 @@ COPY articles ./articles
 # The model file that built the index (its sha256 is in the manifest) and the index itself.
 COPY --from=build /app/models/all-MiniLM-L6-v2-int8.onnx /app/models/tokenizer.json ./models/
 COPY --from=build /app/var/index ./var/index
-RUN useradd --system --uid 10001 --home /app kbsuggest && chown -R kbsuggest /app/var
+# The service user owns the index and the KB folder: the admin API rewrites both.
+RUN useradd --system --uid 10001 --home /app kbsuggest && chown -R kbsuggest /app/var /app/articles
 USER kbsuggest
 
 EXPOSE 8000
