@@ -120,3 +120,6 @@ def info(ctx: click.Context) -> None:
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
+from kbsuggest.gaps import commands as _gaps  # noqa: E402  (gap mining: tickets import, gaps)
+
+main.add_command(_gaps.tickets); main.add_command(_gaps.gaps)  # noqa: E702
