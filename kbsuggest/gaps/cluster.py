@@ -2,8 +2,9 @@
 
 Average-linkage agglomerative clustering on cosine distance, cut at a distance threshold: a gap is a
 set of tickets whose mean pairwise similarity stays above ``1 - threshold``, so the number of gaps
-follows from the data. Beyond ``direct_limit`` tickets (the pairwise matrix is O(n²)), MiniBatchKMeans
-first summarizes them into micro-clusters of a few tickets each and the linkage runs on their centres.
+follows from the data. Beyond ``direct_limit`` tickets (the pairwise matrix is O(n²)), the linkage
+runs on a random sample, every ticket close to a centre of the sample's clusters joins it, and the
+rest is sampled again, so rarer topics surface in later rounds.
 Clusters smaller than ``min_size`` are outliers; a second pass attaches each outlier to the nearest
 cluster centre when it is at least ``attach_score`` similar, and the rest stay unclustered (-1).
 """
@@ -22,8 +23,7 @@ class ClusterParams:
     distance_threshold: float = 0.4  # cosine distance where the average-linkage tree is cut
     min_size: int = 3  # smaller groups are outliers, not gaps
     attach_score: float = 0.5  # cosine to a cluster centre for an outlier to join it
-    direct_limit: int = 8000  # above this many tickets, cluster micro-cluster centres instead
-    tickets_per_micro: int = 5
+    direct_limit: int = 6000  # above this many tickets, link a sample and assign the rest (O(n²) memory)
     seed: int = 0
 
 
@@ -41,14 +41,36 @@ def _linkage(vectors: np.ndarray, threshold: float) -> np.ndarray:
     return model.fit(vectors).labels_
 
 
-def _first_pass(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
-    if len(vectors) <= params.direct_limit:
-        return _linkage(vectors, params.distance_threshold)
-    from sklearn.cluster import MiniBatchKMeans
+def _nearest(vectors: np.ndarray, centres: np.ndarray, block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Index of, and cosine to, the nearest centre of each row (in blocks, to bound memory)."""
+    best, score = np.zeros(len(vectors), dtype=np.int64), np.full(len(vectors), -1.0, dtype=np.float32)
+    for start in range(0, len(vectors), block):
+        similarity = vectors[start:start + block] @ centres.T
+        best[start:start + block] = similarity.argmax(axis=1)
+        score[start:start + block] = similarity.max(axis=1)
+    return best, score
 
-    micro = MiniBatchKMeans(len(vectors) // params.tickets_per_micro, random_state=params.seed,
-                            batch_size=4096, n_init=1).fit(vectors)
-    return _linkage(_normalized(micro.cluster_centers_), params.distance_threshold)[micro.labels_]
+
+def _first_pass(vectors: np.ndarray, params: ClusterParams, max_rounds: int = 6) -> np.ndarray:
+    """Linkage labels for every row. Large inputs: link a random sample, give every row close to one of
+    its clusters' centres that cluster, and repeat on the rows left over (rarer topics surface there)."""
+    labels = np.full(len(vectors), UNCLUSTERED, dtype=np.int64)
+    pool, rng, next_label = np.arange(len(vectors)), np.random.default_rng(params.seed), 0
+    for _ in range(max_rounds):
+        if len(pool) <= params.direct_limit:
+            labels[pool] = _linkage(vectors[pool], params.distance_threshold) + next_label
+            return labels
+        sample = np.sort(rng.choice(pool, params.direct_limit, replace=False))
+        found = _linkage(vectors[sample], params.distance_threshold)
+        kept = np.flatnonzero(np.bincount(found) >= params.min_size)
+        if len(kept) == 0:
+            break
+        best, score = _nearest(vectors[pool], centroids(vectors[sample], found, kept))
+        joined = score >= params.attach_score
+        labels[pool[joined]] = best[joined] + next_label
+        next_label += len(kept)
+        pool = pool[~joined]
+    return labels  # rows still in the pool after the last round stay outliers
 
 
 def centroids(vectors: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -64,9 +86,9 @@ def cluster(vectors: np.ndarray, params: ClusterParams = ClusterParams()) -> np.
     if len(vectors) == 0:
         return np.zeros(0, dtype=np.int64)
     raw = _first_pass(vectors, params)
-    sizes = np.bincount(raw)
+    sizes = np.bincount(raw[raw >= 0], minlength=int(raw.max()) + 1)
     kept = np.flatnonzero(sizes >= params.min_size)
-    labels = np.where(sizes[raw] >= params.min_size, raw, UNCLUSTERED)
+    labels = np.where((raw >= 0) & (sizes[np.maximum(raw, 0)] >= params.min_size), raw, UNCLUSTERED)
     outliers = np.flatnonzero(labels == UNCLUSTERED)
     if len(kept) and len(outliers):  # second pass: attach outliers where they plausibly belong
         similarity = vectors[outliers] @ centroids(vectors, labels, kept).T

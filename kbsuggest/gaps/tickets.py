@@ -116,6 +116,8 @@ def import_tickets(db_path: Path | str, path: Path | str, mapping: dict[str, str
             bad.append(BadRow(row["_line"], str(exc)))
             continue
         status = str(row["status"] or "").strip().lower()
+        if status and status not in RESOLVED_STATUSES:
+            resolved = None  # still open: an export's "updated at" is no resolution time
         records.append({
             "id": str(row["id"]), "title": str(row["title"]), "description": str(row["description"] or ""),
             "status": status or ("solved" if resolved else "open"), "created_at": created, "resolved_at": resolved,
@@ -165,7 +167,7 @@ def load_tickets(db_path: Path | str, description_chars: int = 200) -> list[Tick
         db.conn.close()
     return [
         Ticket(r["id"], redact(ticket_text(r["title"], r["description"], description_chars)), redact(r["title"]),
-               r["created_at"], bool(r["resolved_at"]) or r["status"] in RESOLVED_STATUSES,
+               r["created_at"], r["status"] in RESOLVED_STATUSES,
                tuple(json.loads(r["linked_articles"] or "[]")))
         for r in rows
     ]
