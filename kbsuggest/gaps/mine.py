@@ -77,12 +77,16 @@ class MiningResult:
 
 
 def encode(embedder: Embedder, texts: list[str], progress: Progress, batch: int = 256) -> np.ndarray:
-    advance = progress("embedding tickets", len(texts))
+    """Embed each distinct text once (the same short title recurs across many tickets)."""
+    unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    advance = progress("embedding tickets", len(unique))
     parts = []
-    for start in range(0, len(texts), batch):
-        parts.append(embedder.encode(texts[start:start + batch]))
+    for start in range(0, len(unique), batch):
+        parts.append(embedder.encode(unique[start:start + batch].tolist()))
         advance(len(parts[-1]))
-    return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+    if not parts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.vstack(parts)[inverse.ravel()]
 
 
 def _majority(values: list[str | None], share: float = 0.5) -> str | None:
