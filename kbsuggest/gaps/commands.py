@@ -50,17 +50,17 @@ def _tqdm_progress(stage: str, total: int):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("var/gaps"), show_default=True,
               help="Directory for gaps.html, gaps.csv and gaps.json.")
 @click.option("--as-of", type=click.DateTime(), help="Date the trend counts back from; default: the newest ticket.")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--no-progress", "quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def gaps(ctx: click.Context, out_dir: Path, as_of, no_progress: bool) -> None:
+def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool) -> None:
     """Find the recurring questions no article answers; write the report to --out."""
     from kbsuggest.cli import settings_from
     from kbsuggest.gaps.job import run_gap_job
-    from kbsuggest.gaps.mine import _no_progress
+    from kbsuggest.gaps.mine import no_progress
     from kbsuggest.gaps.report import summary_lines, write_report
 
     settings = settings_from(ctx)
-    result = run_gap_job(settings, as_of=as_of, progress=_no_progress if no_progress else _tqdm_progress)
+    result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress)
     paths = write_report(result, out_dir)
     for line in summary_lines(result):
         click.echo(line)

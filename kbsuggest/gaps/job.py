@@ -7,14 +7,14 @@ from datetime import datetime
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import ConfigError
-from kbsuggest.gaps.mine import MiningResult, Progress, _no_progress, mine_gaps
+from kbsuggest.gaps.mine import MiningResult, Progress, no_progress, mine_gaps
 from kbsuggest.gaps.runs import compare_with_last_run, save_run
 from kbsuggest.gaps.tickets import load_tickets, open_tickets_db
 from kbsuggest.suggest import Suggester
 
 
 def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester: Suggester | None = None,
-                as_of: datetime | None = None, progress: Progress = _no_progress) -> MiningResult:
+                as_of: datetime | None = None, progress: Progress = no_progress) -> MiningResult:
     tickets = load_tickets(settings.db_path, settings.gap_description_chars)
     if not any(t.resolved for t in tickets):
         raise ConfigError(f"no resolved tickets in {str(settings.db_path)!r}; import some with "

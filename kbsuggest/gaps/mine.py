@@ -27,7 +27,7 @@ from kbsuggest.suggest import Suggester
 Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
 
 
-def _no_progress(stage: str, total: int) -> Callable[[int], None]:
+def no_progress(stage: str, total: int) -> Callable[[int], None]:
     return lambda n: None
 
 
@@ -98,7 +98,7 @@ def _majority(values: list[str | None], share: float = 0.5) -> str | None:
 
 
 def mine_gaps(tickets: list[Ticket], settings: Settings, embedder: Embedder, suggester: Suggester | None,
-              as_of: datetime | None = None, progress: Progress = _no_progress) -> MiningResult:
+              as_of: datetime | None = None, progress: Progress = no_progress) -> MiningResult:
     """Find and rank the gaps among the resolved ``tickets`` (already redacted)."""
     resolved = [t for t in tickets if t.resolved]
     as_of = as_of or (max(parse_day(t.created_at) for t in resolved) if resolved else datetime.now())
