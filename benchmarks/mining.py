@@ -175,11 +175,13 @@ def scale_child(settings: Settings, n: int) -> None:
         local = settings.model_copy(update={"index_dir": Path(tmp) / "index", "db_path": Path(tmp) / "k.db"})
         embedder = create_embedder(local.embedder, local.model_path, local.embed_batch_size)
         build_index(ROOT / "articles", local, embedder)
-        export = Path(tmp) / "tickets.jsonl"
+        export, distinct = Path(tmp) / "tickets.jsonl", set()
         with open(export, "w", encoding="utf-8") as handle:
             for i in range(n):
                 created = AS_OF - timedelta(days=rng.uniform(0, 180))
-                handle.write(json.dumps({"id": f"S{i}", "title": perturb(rng.choice(train), rng), "status": "solved",
+                title = perturb(rng.choice(train), rng)
+                distinct.add(title)
+                handle.write(json.dumps({"id": f"S{i}", "title": title, "status": "solved",
                                          "created_at": created.isoformat(timespec="seconds")}) + "\n")
         stages = {}
         started = time.perf_counter()
@@ -194,7 +196,8 @@ def scale_child(settings: Settings, n: int) -> None:
         write_report(result, Path(tmp) / "out")
         total = time.perf_counter() - started
     marks = sorted((-v, k) for k, v in stages.items() if v < 0)
-    print(f"\nScale: {n:,} tickets (BANKING77 train resampled, perturbed), embedder {embedder.name}")
+    print(f"\nScale: {n:,} tickets ({len(distinct):,} distinct titles; BANKING77 train resampled, perturbed), "
+          f"embedder {embedder.name}")
     print(f"total {total:.1f} s end to end (import {stages['import']:.1f} s); stages start at "
           + ", ".join(f"{k} +{t - (started):.1f} s" for t, k in marks))
     print(f"gaps {len(result.gaps)}, covered {result.covered}, unclustered {result.unclustered} "
