@@ -133,8 +133,9 @@ def info(ctx: click.Context) -> None:
 # (Their modules import click only; heavy dependencies load inside the commands.)
 from evaluation.command import evaluate  # noqa: E402
 from kbsuggest.admin_cli import admin  # noqa: E402
+from kbsuggest.gaps.commands import gaps, tickets  # noqa: E402
 from kbsuggest.onnx_export import models  # noqa: E402
 from kbsuggest.stats_cli import stats  # noqa: E402
 
-for command in (admin, models, stats, evaluate):
+for command in (admin, models, stats, evaluate, tickets, gaps):
     main.add_command(command)

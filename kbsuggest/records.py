@@ -79,11 +79,12 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str | No
 
 def read_records(
     path: Path | str, fields: Sequence[str], required: Sequence[str], mapping: Mapping[str, str] | None = None,
-    fmt: str | None = None,
+    fmt: str | None = None, line_field: str | None = None,
 ) -> tuple[list[dict], list[BadRow]]:
     """Records with our ``fields`` (taken from the mapped columns; missing -> None), and the bad rows.
 
     A row is bad when a ``required`` field is missing or blank, or the line cannot be parsed.
+    With ``line_field``, each record also carries its line there (for checks the caller makes later).
     """
     path = Path(path)
     if not path.is_file():
@@ -107,6 +108,8 @@ def read_records(
             if missing:
                 bad.append(BadRow(line, f"missing {', '.join(missing)}"))
                 continue
+            if line_field:
+                row[line_field] = line
             rows.append(row)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{str(path)!r} is not UTF-8 text (byte {exc.start})") from None

@@ -135,12 +135,21 @@ class Suggester:
         todo = [i for i, q in enumerate(queries) if len(q) >= self.settings.min_query_chars]
         if not todo or self.index.ntotal == 0:
             return results
-        vectors = self.embedder.encode([queries[i] for i in todo])
-        threshold = self.settings.min_score if min_score is None else min_score
+        found = self.suggest_vectors(self.embedder.encode([queries[i] for i in todo]), k, locale=locale,
+                                     product=product, include_internal=include_internal, min_score=min_score)
         for row, i in enumerate(todo):
-            results[i] = self._rank(vectors[row:row + 1], k or self.settings.default_k, threshold,
-                                    locale, product, include_internal)
+            results[i] = found[row]
         return results
+
+    def suggest_vectors(self, vectors: np.ndarray, k: int | None = None, *, locale: str | None = None,
+                        product: str | None = None, include_internal: bool = False,
+                        min_score: float | None = None) -> list[list[Suggestion]]:
+        """``suggest`` for texts the caller has embedded already (gap mining reuses the vectors)."""
+        threshold = self.settings.min_score if min_score is None else min_score
+        if self.index.ntotal == 0:
+            return [[] for _ in range(len(vectors))]
+        return [self._rank(np.asarray(vectors[row:row + 1], dtype=np.float32), k or self.settings.default_k,
+                           threshold, locale, product, include_internal) for row in range(len(vectors))]
 
     def _rank(self, vector: np.ndarray, k: int, threshold: float, locale: str | None, product: str | None,
               include_internal: bool) -> list[Suggestion]:
