@@ -68,7 +68,7 @@ def make_snippet(body: str, limit: int) -> str:
 
 # Above FLAT_MAX_VECTORS chunks, dense scores come from the ANN index's best chunks only (the rest
 # get the lowest score retrieved); below it, one matrix product scores every chunk exactly.
-ANN_DEPTH = 256
+ANN_DEPTH = 64  # = HNSW_EF_SEARCH: a deeper k would widen the graph search itself
 
 
 class Suggester:
