@@ -1,7 +1,7 @@
 """Suggestion quality on real data: StackFAQ threads (+ the Plausible docs as distractors) as a KB,
 the 1,249 StackFAQ queries as answerable tickets and the project's own unanswerable tickets.
 
-    python benchmarks/quality.py [--out DIR] [--banking77 N] [--every 6]
+    python benchmarks/quality.py [--out DIR] [--banking77 N] [--every 6] [--limit N]
 
 Everything is written into a temporary directory (never into the repository); the embedder is the
 one the settings choose (KBSUGGEST_EMBEDDER). Prints every metric for kbsuggest, BM25 and dense
@@ -50,9 +50,11 @@ def write_kb(kb: Path) -> int:
     return len(docs)
 
 
-def write_tickets(path: Path, banking77: int) -> None:
+def write_tickets(path: Path, banking77: int, limit: int = 0) -> None:
     with open(DATA / "stackfaq" / "stackfaq_queries.csv", encoding="utf-8", newline="") as handle:
         queries = list(csv.DictReader(handle))
+    if limit and limit < len(queries):  # an evenly spread, deterministic subset for quick iterations
+        queries = [queries[i * len(queries) // limit] for i in range(limit)]
     tickets = [{"id": f"q{i}", "title": q["query"], "resolved_article_id": f"stackfaq-{q['doc_id']}"}
                for i, q in enumerate(queries)]
     lines = [line.strip() for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines()]
@@ -75,6 +77,7 @@ def main() -> int:
     parser.add_argument("--target-precision", type=float, default=0.9)
     parser.add_argument("--max-false-rate", type=float, default=0.1)
     parser.add_argument("--banking77", type=int, default=0, help="add N BANKING77 queries as out-of-domain tickets")
+    parser.add_argument("--limit", type=int, default=0, help="replay only N StackFAQ queries (quick iterations)")
     args = parser.parse_args()
     if not (DATA / "stackfaq").is_dir() or not (DATA / "plausible_docs").is_dir():
         print(f"skipped: the third-party data is not at {DATA} (see ../shared/data/README.md)")
@@ -83,7 +86,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kbsuggest-quality-") as tmp:
         tmp = Path(tmp)
         threads = write_kb(tmp / "kb")
-        write_tickets(tmp / "tickets.jsonl", args.banking77)
+        write_tickets(tmp / "tickets.jsonl", args.banking77, args.limit)
         settings = Settings(index_dir=tmp / "index", db_path=tmp / "kbsuggest.db")
         started, cpu = time.perf_counter(), time.process_time()
         embedder = create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)

@@ -108,6 +108,7 @@ class CachedEmbedder:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name, self.dim = inner.name, inner.dim
+        self.model_file = getattr(inner, "model_file", "")  # the index check compares it (onnx backends)
         self._cache: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

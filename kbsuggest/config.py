@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     article_base_url: str = Field("", description="URL prefix for articles whose front matter has no url (url = prefix/id).")
 
     # Suggest
-    min_score: float = Field(0.30, ge=-1.0, le=1.0, description="Suggestions scoring below this are not returned.")
+    min_score: float = Field(0.47, ge=-1.0, le=1.0, description="Suggestions whose calibrated score (probability of answering) is below this are not returned.")
     default_k: int = Field(3, ge=1, le=10, description="Suggestions returned when the caller does not ask for k.")
     max_k: int = Field(10, ge=1, le=50, description="Largest k a caller may ask for.")
     min_query_chars: int = Field(3, ge=1, description="Shorter queries (after trimming) get an empty list.")

@@ -12,7 +12,8 @@ class SuggestionOut(BaseModel):
     section: str | None = Field(description="Heading of the best-matching section; null for the introduction.")
     anchor: str = Field(description="Anchor of that section in the article page; empty for the top.")
     snippet: str = Field(description="The start of the matching section's text.")
-    score: float = Field(description="Cosine similarity between the query and the matching section.")
+    score: float = Field(description="Calibrated probability (0-1) that the article answers the query.")
+    similarity: float = Field(description="Raw cosine similarity between the query and the matching section.")
 
 
 class SuggestResponse(BaseModel):

@@ -1,9 +1,13 @@
 """Suggester: text -> the top-k articles. The single core that the API, the CLI and evaluation call.
 
-One result per article (its best-scoring chunk wins), internal articles only for agents, nothing
-below ``min_score``. Everything that can be prepared at load time is, so a query costs one embedding
-and one FAISS search; a repeated query (typists often retype, widgets re-ask) costs neither thanks to
-an LRU cache of query embeddings keyed by the normalized text (``query_cache_size``, 0 = off).
+Hybrid ranking for half-typed titles: the query is understood first (``kbsuggest/query.py``: the
+last word completed, typos repaired, stop-word-only queries get nothing), then every article gets
+dense features (best chunk and whole-article cosine) and lexical ones (``kbsuggest/lexical.py``),
+fused by a calibrated logistic model (``kbsuggest/calibration.py``) into ``score``, the probability
+that the article answers the query; nothing below ``min_score`` is returned. Internal articles only
+for agents. Everything that can be prepared at load time is, so a query costs one embedding and a
+few vector operations; a repeated query (typists often retype, widgets re-ask) skips the embedding
+thanks to an LRU cache keyed by the understood text (``query_cache_size``, 0 = off).
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from kbsuggest.calibration import FEATURES, Calibration
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder, model_file_of
 from kbsuggest.errors import IndexCorruptError
+from kbsuggest.lexical import LexicalIndex
+from kbsuggest.query import Query
 from kbsuggest.store import open_db
 from kbsuggest.tuning import effective_settings
-from kbsuggest.vectors import KB_FILE, Manifest, load_index, single_query_threads
+from kbsuggest.vectors import FLAT_MAX_VECTORS, KB_FILE, Manifest, load_index, single_query_threads, stored_vectors
 
 _SPACES = re.compile(r"\s+")
 
@@ -34,7 +41,8 @@ class Suggestion:
     section: str | None  # heading of the matching section; None when it is the article's introduction
     anchor: str
     snippet: str
-    score: float  # cosine similarity between the query and the matching chunk
+    score: float  # calibrated probability that the article answers the query (kbsuggest/calibration.py)
+    similarity: float = 0.0  # raw cosine similarity between the query and the matching chunk
 
 
 @dataclass(frozen=True)
@@ -58,19 +66,53 @@ def make_snippet(body: str, limit: int) -> str:
     return cut + "…"
 
 
+# Above FLAT_MAX_VECTORS chunks, dense scores come from the ANN index's best chunks only (the rest
+# get the lowest score retrieved); below it, one matrix product scores every chunk exactly.
+ANN_DEPTH = 64  # = HNSW_EF_SEARCH: a deeper k would widen the graph search itself
+
+
 class Suggester:
     def __init__(self, index, manifest: Manifest, embedder: Embedder, articles: list[ArticleInfo],
                  chunk_article: np.ndarray, chunk_anchor: list[str], chunk_heading: list[str],
-                 chunk_snippet: list[str], settings: Settings) -> None:
+                 chunk_snippet: list[str], settings: Settings, chunk_body: list[str] | None = None,
+                 calibration: Calibration | None = None) -> None:
         self.index = index
         self.manifest = manifest
         self.embedder = embedder
         self.articles = articles
         self.settings = settings
-        self._chunk_article = chunk_article  # chunk row -> position in self.articles
-        self._chunk_anchor = chunk_anchor
-        self._chunk_heading = chunk_heading
-        self._chunk_snippet = chunk_snippet
+        self.calibration = calibration or Calibration.load()
+        n = len(articles)
+        # Chunks grouped by article (stable), so per-article maxima are one reduceat.
+        order = np.argsort(chunk_article, kind="stable")
+        self._faiss_row = order  # grouped position -> FAISS row
+        self._chunk_article = chunk_article[order]
+        self._chunk_anchor = [chunk_anchor[i] for i in order]
+        self._chunk_heading = [chunk_heading[i] for i in order]
+        self._chunk_snippet = [chunk_snippet[i] for i in order]
+        counts = np.bincount(self._chunk_article, minlength=n)
+        self._has_chunks = counts > 0
+        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        vectors = stored_vectors(index)[order] if index.ntotal else np.zeros((0, embedder.dim), np.float32)
+        self._vectors = vectors if index.ntotal <= FLAT_MAX_VECTORS else None
+        self._grouped_of_row = np.empty(len(order), dtype=np.int64)
+        self._grouped_of_row[order] = np.arange(len(order))
+        centroids = np.zeros((n, embedder.dim), np.float32)
+        if index.ntotal:
+            centroids[self._has_chunks] = np.add.reduceat(vectors, self._starts[self._has_chunks], axis=0)
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self._centroids = centroids / np.where(norms > 0, norms, 1)
+        bodies = chunk_body if chunk_body is not None else chunk_snippet
+        headings: list[list[str]] = [[a.title] for a in articles]
+        texts: list[list[str]] = [[a.title] for a in articles]
+        for position, heading, body in zip(chunk_article.tolist(), chunk_heading, bodies):
+            if heading:
+                headings[position].append(heading)
+            texts[position].extend([heading or "", body])
+        self.lexical = LexicalIndex([" ".join(h) for h in headings], [" ".join(t) for t in texts])
+        self._public = np.array([a.audience == "public" for a in articles], dtype=bool)
+        self._locale = np.array([a.locale for a in articles], dtype=object)
+        self._product = np.array([a.product for a in articles], dtype=object)
         # Single-query embedding: the backend's unpadded path when it has one; cached when configured.
         encode_one = getattr(embedder, "encode_one", None) or (lambda text: embedder.encode([text]))
         size = settings.query_cache_size
@@ -109,20 +151,23 @@ class Suggester:
             np.array([position[c["article_id"]] for c in chunks], dtype=np.int32),
             [c["anchor"] for c in chunks], [c["heading"] for c in chunks],
             [make_snippet(c["body"], settings.snippet_chars) for c in chunks], settings,
+            chunk_body=[c["body"] for c in chunks],
         )
 
-    def _allowed(self, article: ArticleInfo, locale: str | None, product: str | None, include_internal: bool) -> bool:
-        return ((include_internal or article.audience == "public")
-                and (not locale or article.locale == locale)
-                and (not product or article.product == product))
+    def understand(self, text: str) -> Query | None:
+        """The query to search for, or None when there is nothing to search for yet."""
+        if len(normalize_query(text)) < self.settings.min_query_chars or self.index.ntotal == 0:
+            return None
+        query = self.lexical.vocabulary.understand(_SPACES.sub(" ", text).lstrip())
+        return None if query.empty else query
 
     def suggest(self, text: str, k: int | None = None, *, locale: str | None = None, product: str | None = None,
                 include_internal: bool = False, min_score: float | None = None) -> list[Suggestion]:
         """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length."""
-        query = normalize_query(text)
-        if len(query) < self.settings.min_query_chars or self.index.ntotal == 0:
+        query = self.understand(text)
+        if query is None:
             return []
-        return self._rank(self._embed_query(query), k or self.settings.default_k,
+        return self._rank(query, self._embed_query(query.text.strip()), k or self.settings.default_k,
                           self.settings.min_score if min_score is None else min_score,
                           locale, product, include_internal)
 
@@ -130,51 +175,72 @@ class Suggester:
                      product: str | None = None, include_internal: bool = False,
                      min_score: float | None = None) -> list[list[Suggestion]]:
         """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
-        queries = [normalize_query(t) for t in texts]
+        queries = [self.understand(t) for t in texts]
         results: list[list[Suggestion]] = [[] for _ in queries]
-        todo = [i for i, q in enumerate(queries) if len(q) >= self.settings.min_query_chars]
-        if not todo or self.index.ntotal == 0:
+        todo = [i for i, q in enumerate(queries) if q is not None]
+        if not todo:
             return results
-        found = self.suggest_vectors(self.embedder.encode([queries[i] for i in todo]), k, locale=locale,
-                                     product=product, include_internal=include_internal, min_score=min_score)
+        vectors = self.embedder.encode([queries[i].text.strip() for i in todo])
+        threshold = self.settings.min_score if min_score is None else min_score
         for row, i in enumerate(todo):
-            results[i] = found[row]
+            results[i] = self._rank(queries[i], vectors[row:row + 1], k or self.settings.default_k, threshold,
+                                    locale, product, include_internal)
         return results
 
-    def suggest_vectors(self, vectors: np.ndarray, k: int | None = None, *, locale: str | None = None,
-                        product: str | None = None, include_internal: bool = False,
+    def suggest_vectors(self, texts: list[str], vectors: np.ndarray, k: int | None = None, *,
+                        locale: str | None = None, product: str | None = None, include_internal: bool = False,
                         min_score: float | None = None) -> list[list[Suggestion]]:
-        """``suggest`` for texts the caller has embedded already (gap mining reuses the vectors)."""
+        """``suggest`` for texts the caller has embedded already (gap mining reuses its vectors)."""
         threshold = self.settings.min_score if min_score is None else min_score
-        if self.index.ntotal == 0:
-            return [[] for _ in range(len(vectors))]
-        return [self._rank(np.asarray(vectors[row:row + 1], dtype=np.float32), k or self.settings.default_k,
-                           threshold, locale, product, include_internal) for row in range(len(vectors))]
+        queries = [self.understand(t) for t in texts]
+        return [[] if q is None else self._rank(q, np.asarray(vectors[row:row + 1], dtype=np.float32),
+                                                k or self.settings.default_k, threshold, locale, product,
+                                                include_internal)
+                for row, q in enumerate(queries)]
 
-    def _rank(self, vector: np.ndarray, k: int, threshold: float, locale: str | None, product: str | None,
-              include_internal: bool) -> list[Suggestion]:
-        """Best chunk per allowed article, searching deeper while filters hide too many candidates."""
-        wanted = min(self.index.ntotal, max(32, 8 * k))
-        while True:
-            scores, rows = self.index.search(vector, wanted)
-            results: list[Suggestion] = []
-            seen: set[int] = set()
-            for score, row in zip(scores[0].tolist(), rows[0].tolist()):
-                if score < threshold or row < 0:
-                    return results  # rows come best first: nothing after this one qualifies either
-                position = int(self._chunk_article[row])
-                if position in seen:
-                    continue
-                article = self.articles[position]
-                if not self._allowed(article, locale, product, include_internal):
-                    continue
-                seen.add(position)
-                results.append(Suggestion(
-                    article.id, article.title, article.url, self._chunk_heading[row] or None,
-                    self._chunk_anchor[row], self._chunk_snippet[row], round(float(score), 4),
-                ))
-                if len(results) == k:
-                    return results
-            if wanted >= self.index.ntotal:
-                return results
-            wanted = min(self.index.ntotal, wanted * 4)
+    def features(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n_articles, len(FEATURES)) features of every article, and each chunk's cosine (grouped order)."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if self._vectors is not None:
+            chunk_cos = self._vectors @ vector[0]
+        else:
+            scores, rows = self.index.search(vector, min(ANN_DEPTH, self.index.ntotal))
+            found = rows[0] >= 0
+            chunk_cos = np.full(self.index.ntotal, scores[0][found].min() if found.any() else 0.0, np.float32)
+            chunk_cos[self._grouped_of_row[rows[0][found]]] = scores[0][found]
+        best = np.full(len(self.articles), -1.0, np.float32)
+        best[self._has_chunks] = np.maximum.reduceat(chunk_cos, self._starts[self._has_chunks])
+        coverage = self.lexical.coverage(query)
+        columns = {"chunk_cos": best, "article_cos": self._centroids @ vector[0],
+                   "title_cov": coverage["title"], "text_cov": coverage["text"]}
+        return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
+
+    def _rank(self, query: Query, vector: np.ndarray, k: int, threshold: float, locale: str | None,
+              product: str | None, include_internal: bool) -> list[Suggestion]:
+        features, chunk_cos = self.features(query, vector)
+        score = self.calibration.probability(features)
+        allowed = self._has_chunks & (score >= threshold)
+        if not include_internal:
+            allowed &= self._public
+        if locale:
+            allowed &= self._locale == locale
+        if product:
+            allowed &= self._product == product
+        candidates = np.flatnonzero(allowed)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-score[candidates], k - 1)[:k]]
+        candidates = sorted(candidates.tolist(), key=lambda p: (-score[p], p))
+        results = []
+        for position in candidates:
+            start = int(self._starts[position])
+            row = start + int(np.argmax(chunk_cos[start:start + self._count(position)]))
+            article = self.articles[position]
+            results.append(Suggestion(
+                article.id, article.title, article.url, self._chunk_heading[row] or None, self._chunk_anchor[row],
+                self._chunk_snippet[row], round(float(score[position]), 4), round(float(chunk_cos[row]), 4),
+            ))
+        return results
+
+    def _count(self, position: int) -> int:
+        end = self._starts[position + 1] if position + 1 < len(self._starts) else len(self._chunk_article)
+        return int(end - self._starts[position])

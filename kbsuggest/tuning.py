@@ -18,6 +18,14 @@ from kbsuggest.config import Settings
 from kbsuggest.store import Migration, open_db
 
 TABLE = "tuned_thresholds"
+# What ``score`` means. Thresholds are stored under "<model>|<scale>", so a threshold tuned on another
+# scale (the cosine scores before calibration, or an older calibration) is never read as one of ours.
+# Change it whenever calibration.json is refitted.
+SCORE_SCALE = "calibrated-v1"
+
+
+def _key(model: str) -> str:
+    return f"{model}|{SCORE_SCALE}"
 
 
 def _create(db: sqlite_utils.Database) -> None:
@@ -34,7 +42,7 @@ def store_min_score(settings: Settings, model: str, min_score: float, target_pre
     db = open_db(settings.db_path, TUNING_MIGRATIONS, wal=True)
     try:
         db[TABLE].upsert({
-            "model": model, "min_score": float(min_score), "target_precision": float(target_precision),
+            "model": _key(model), "min_score": float(min_score), "target_precision": float(target_precision),
             "run_id": run_id, "tuned_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }, pk="model")
     finally:
@@ -47,7 +55,7 @@ def tuned_min_score(db_path: Path, model: str) -> float | None:
         return None
     conn = sqlite3.connect(str(db_path))  # it exists, so this creates nothing
     try:
-        row = conn.execute(f"SELECT min_score FROM {TABLE} WHERE model = ?", (model,)).fetchone()
+        row = conn.execute(f"SELECT min_score FROM {TABLE} WHERE model = ?", (_key(model),)).fetchone()
     except sqlite3.OperationalError:  # table not created yet: nothing was tuned
         return None
     finally:

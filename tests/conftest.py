@@ -23,7 +23,7 @@ AGENT_KEY = "agent-test-key"
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:
     values = dict(index_dir=tmp_path / "index", db_path=tmp_path / "kbsuggest.db", embedder="hash",
-                  min_score=0.05, agent_api_keys=[AGENT_KEY],
+                  min_score=0.01, agent_api_keys=[AGENT_KEY],
                   rate_limit_per_second=0)  # tests send bursts from one client; test_limits turns it on
     values.update(overrides)
     return Settings(**values)

@@ -24,9 +24,10 @@ def test_get_suggest_body(client):
     assert body["query"] == "reset my password email"
     assert set(body) == {"query", "suggestions", "took_ms"}
     top = body["suggestions"][0]
-    assert set(top) == {"article_id", "title", "url", "section", "anchor", "snippet", "score"}
+    assert set(top) == {"article_id", "title", "url", "section", "anchor", "snippet", "score", "similarity"}
     assert top["article_id"] == "password-reset"
-    assert len(body["suggestions"]) == 3
+    assert 0 <= top["score"] <= 1 and top["similarity"] <= 1
+    assert len(body["suggestions"]) == 1  # the other articles are unlikely answers: below min_score
 
 
 def test_post_suggest_for_chat_messages(client):

@@ -73,7 +73,7 @@ from kbsuggest.config import Settings
 with TestClient(create_app(Settings(index_dir=sys.argv[1], model_path=sys.argv[2], db_path=sys.argv[3]))) as client:
     body = client.get("/v1/suggest", params={"q": "webhook signatures"}).json()
 print(json.dumps({"top": body["suggestions"][0]["article_id"], "torch": "torch" in sys.modules,
-                  "transformers": "transformers" in sys.modules}))
+                  "transformers": "transformers" in sys.modules, "sklearn": "sklearn" in sys.modules}))
 """
 
 
@@ -83,4 +83,5 @@ def test_serving_process_on_onnx_never_imports_torch(models_dir, tmp_path):
     run = subprocess.run([sys.executable, "-c", SERVE, str(settings.index_dir), str(settings.model_path),
                           str(settings.db_path)], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"top": "webhooks", "torch": False, "transformers": False}
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"top": "webhooks", "torch": False, "transformers": False,
+                                                                "sklearn": False}

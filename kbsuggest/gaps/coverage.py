@@ -17,21 +17,27 @@ from kbsuggest.suggest import Suggester
 @dataclass(frozen=True)
 class Coverage:
     article_id: str | None  # best public article, if any
-    score: float  # its cosine score (0 when there is none)
+    score: float  # cosine similarity of its best section (0 when there is none)
     covered: bool  # score >= the coverage threshold
     internal_article: str | None  # an internal article above the threshold, when no public one is
 
 
-def check_coverage(suggester: Suggester | None, vectors: np.ndarray, threshold: float) -> list[Coverage]:
-    """One ``Coverage`` per row of ``vectors``; without a suggester (empty KB) nothing is covered."""
+def check_coverage(suggester: Suggester | None, texts: list[str], vectors: np.ndarray,
+                   threshold: float) -> list[Coverage]:
+    """One ``Coverage`` per text (row of ``vectors``); without a suggester (empty KB) nothing is covered.
+
+    The threshold applies to the raw cosine (``similarity``), on which it was measured, not to the
+    suggester's calibrated score (which is tuned for half-typed titles, not whole tickets).
+    """
     if suggester is None:
         return [Coverage(None, 0.0, False, None) for _ in range(len(vectors))]
-    public = suggester.suggest_vectors(vectors, 1, min_score=-1.0)
-    internal = suggester.suggest_vectors(vectors, 1, include_internal=True, min_score=threshold)
+    public = suggester.suggest_vectors(texts, vectors, 1, min_score=-1.0)
+    internal = suggester.suggest_vectors(texts, vectors, 1, include_internal=True, min_score=-1.0)
     out = []
     for best, anyone in zip(public, internal):
-        article, score = (best[0].article_id, best[0].score) if best else (None, 0.0)
+        article, score = (best[0].article_id, best[0].similarity) if best else (None, 0.0)
         covered = bool(best) and score >= threshold
-        hidden = anyone[0].article_id if anyone and not covered and anyone[0].article_id != article else None
+        hidden = (anyone[0].article_id if anyone and anyone[0].similarity >= threshold and not covered
+                  and anyone[0].article_id != article else None)
         out.append(Coverage(article, float(score), covered, hidden))
     return out

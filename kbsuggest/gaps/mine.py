@@ -104,7 +104,7 @@ def mine_gaps(tickets: list[Ticket], settings: Settings, embedder: Embedder, sug
     as_of = as_of or (max(parse_day(t.created_at) for t in resolved) if resolved else datetime.now())
     vectors = encode(embedder, [t.text for t in resolved], progress)
     advance = progress("checking coverage", 1)
-    coverage = check_coverage(suggester, vectors, settings.gap_coverage_score)
+    coverage = check_coverage(suggester, [t.text for t in resolved], vectors, settings.gap_coverage_score)
     advance(1)
     uncovered = np.array([i for i, c in enumerate(coverage) if not c.covered], dtype=np.int64)
     advance = progress("clustering", 1)

@@ -1,0 +1,88 @@
+"""Hybrid ranking for half-typed titles: query understanding, lexical coverage, calibrated fusion."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from kbsuggest.calibration import FEATURES, Calibration
+from kbsuggest.config import Settings
+from kbsuggest.lexical import LexicalIndex
+from kbsuggest.query import Vocabulary
+
+from conftest import REPO
+
+VOCABULARY = Vocabulary(["Reset your password", "Password rules", "Passport photos", "Configure webhooks",
+                         "Verify webhook signatures", "Report export downloads an empty CSV"])
+
+
+def test_the_last_partial_word_is_completed_to_the_most_frequent_word():
+    query = VOCABULARY.understand("how do I reset my passw")
+    assert query.text == "how do I reset my password"
+    assert query.terms[-1] == ("password",)
+    assert VOCABULARY.understand("pass").terms[-1] == ("password", "passport")  # by document frequency
+
+
+def test_a_finished_word_followed_by_a_space_is_not_completed():
+    assert VOCABULARY.understand("export ").text == "export "
+    assert VOCABULARY.understand("report exp").text == "report export"
+
+
+def test_typos_are_repaired_within_the_budget():
+    assert VOCABULARY.understand("verify webhok signatures").text == "verify webhook signatures"  # 1 edit, 6 chars
+    assert VOCABULARY.understand("pasword reset").text == "password reset"
+    assert VOCABULARY.understand("wbhk setup").terms[0] == ()  # 4 characters: no typo allowed, unknown word
+
+
+def test_stop_word_only_queries_are_empty():
+    assert VOCABULARY.understand("how do i").empty
+    assert VOCABULARY.understand("How do I ").empty
+    assert not VOCABULARY.understand("how do i res").empty
+
+
+def test_stop_word_only_queries_suggest_nothing(suggester):
+    assert suggester.suggest("how do i", min_score=0.0) == []
+    assert suggester.suggest("Can you help me with", min_score=0.0) == []
+
+
+def test_title_matches_weigh_more_than_body_matches():
+    lexical = LexicalIndex(["Configure webhooks", "Billing"], ["Configure webhooks Add an endpoint",
+                                                                  "Billing Plans also send webhooks"])
+    coverage = lexical.coverage(lexical.vocabulary.understand("webhooks"))
+    assert coverage["title"].tolist() == [1.0, 0.0] and coverage["text"].tolist() == [1.0, 1.0]
+    same_dense = np.array([[0.5, 0.5, coverage["title"][i], coverage["text"][i]] for i in range(2)], np.float32)
+    assert np.argmax(Calibration.load().probability(same_dense)) == 0
+
+
+def test_a_half_typed_exact_title_ranks_first(suggester):
+    assert suggester.suggest("Download your invoi", min_score=0.0)[0].article_id == "invoices"
+    assert suggester.suggest("troubleshoot sso", min_score=0.0)[0].article_id == "sso-login"
+
+
+def test_scores_are_probabilities_and_similarity_is_kept(suggester):
+    found = suggester.suggest("reset my password", k=5, min_score=0.0)
+    assert found[0].article_id == "password-reset"
+    assert all(0.0 <= s.score <= 1.0 for s in found)
+    assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+    assert all(-1.0 <= s.similarity <= 1.0 for s in found)
+
+
+def test_calibration_is_monotone_in_every_feature():
+    calibration = Calibration.load()
+    assert len(calibration.coef) == len(FEATURES) and (calibration.coef > 0).all()
+    base = np.full((1, len(FEATURES)), 0.3, np.float32)
+    for i in range(len(FEATURES)):
+        higher = base.copy()
+        higher[0, i] += 0.2
+        assert calibration.probability(higher)[0] > calibration.probability(base)[0]
+    assert 0.0 < calibration.threshold < 1.0
+    assert Settings.model_fields["min_score"].default == calibration.threshold  # the default is the calibrated one
+
+
+def test_the_serving_path_never_imports_scikit_learn():
+    code = ("import sys; import kbsuggest.api, kbsuggest.suggest, kbsuggest.calibration, kbsuggest.lexical; "
+            "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert run.stdout.split() == ["False", "False"], run.stderr
