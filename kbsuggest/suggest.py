@@ -85,7 +85,6 @@ class Suggester:
         n = len(articles)
         # Chunks grouped by article (stable), so per-article maxima are one reduceat.
         order = np.argsort(chunk_article, kind="stable")
-        self._faiss_row = order  # grouped position -> FAISS row
         self._chunk_article = chunk_article[order]
         self._chunk_anchor = [chunk_anchor[i] for i in order]
         self._chunk_heading = [chunk_heading[i] for i in order]
@@ -176,26 +175,26 @@ class Suggester:
                      min_score: float | None = None) -> list[list[Suggestion]]:
         """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
         queries = [self.understand(t) for t in texts]
-        results: list[list[Suggestion]] = [[] for _ in queries]
         todo = [i for i, q in enumerate(queries) if q is not None]
-        if not todo:
-            return results
-        vectors = self.embedder.encode([queries[i].text.strip() for i in todo])
-        threshold = self.settings.min_score if min_score is None else min_score
-        for row, i in enumerate(todo):
-            results[i] = self._rank(queries[i], vectors[row:row + 1], k or self.settings.default_k, threshold,
-                                    locale, product, include_internal)
-        return results
+        vectors = np.zeros((len(texts), self.embedder.dim), np.float32)
+        if todo:
+            vectors[todo] = self.embedder.encode([queries[i].text.strip() for i in todo])
+        return self._rank_many(queries, vectors, k, locale, product, include_internal, min_score)
 
     def suggest_vectors(self, texts: list[str], vectors: np.ndarray, k: int | None = None, *,
                         locale: str | None = None, product: str | None = None, include_internal: bool = False,
                         min_score: float | None = None) -> list[list[Suggestion]]:
         """``suggest`` for texts the caller has embedded already (gap mining reuses its vectors)."""
+        return self._rank_many([self.understand(t) for t in texts], vectors, k, locale, product,
+                               include_internal, min_score)
+
+    def _rank_many(self, queries: list[Query | None], vectors: np.ndarray, k: int | None, locale: str | None,
+                   product: str | None, include_internal: bool, min_score: float | None) -> list[list[Suggestion]]:
+        """Row i of ``vectors`` is the embedding of ``queries[i]``; a None query gets no suggestion."""
+        vectors = np.asarray(vectors, dtype=np.float32)
         threshold = self.settings.min_score if min_score is None else min_score
-        queries = [self.understand(t) for t in texts]
-        return [[] if q is None else self._rank(q, np.asarray(vectors[row:row + 1], dtype=np.float32),
-                                                k or self.settings.default_k, threshold, locale, product,
-                                                include_internal)
+        return [[] if q is None else self._rank(q, vectors[row:row + 1], k or self.settings.default_k, threshold,
+                                                locale, product, include_internal)
                 for row, q in enumerate(queries)]
 
     def features(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
