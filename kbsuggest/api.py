@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -19,7 +20,7 @@ from kbsuggest.auth import caller_is_agent
 from kbsuggest.config import Settings
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.limits import add_limits
-from kbsuggest.schemas import ErrorResponse, Health, Readiness, SuggestionOut, SuggestResponse
+from kbsuggest.schemas import ErrorResponse, Health, Readiness, SuggestResponse
 from kbsuggest.suggest import Suggester
 from kbsuggest.widget_api import add_cors, widget_router
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
         return _error(503, "index_unavailable", f"no index is loaded: {app.state.load_error}")
 
-    def current_suggester() -> Suggester:
+    async def current_suggester() -> Suggester:
         if app.state.suggester is None:
             raise ServiceUnavailable()
         return app.state.suggester
@@ -95,11 +96,14 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         product: str | None = Field(None, max_length=64)
 
     def answer(suggester: Suggester, query: str, k: int, locale: str | None, product: str | None,
-               agent: bool) -> SuggestResponse:
+               agent: bool) -> Response:
+        """A ``SuggestResponse`` serialized by orjson: the Suggestions are already exactly its shape, and
+        skipping FastAPI's re-validation of the return value saves a measurable share of a request."""
         started = time.perf_counter()
         found = suggester.suggest(query, k, locale=locale, product=product, include_internal=agent)
         took = (time.perf_counter() - started) * 1000
-        return SuggestResponse(query=query, suggestions=[SuggestionOut(**vars(s)) for s in found], took_ms=round(took, 3))
+        body = {"query": query, "suggestions": [vars(s) for s in found], "took_ms": round(took, 3)}
+        return Response(orjson.dumps(body), media_type="application/json")
 
     errors = {401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         agent: Annotated[bool, Depends(caller_is_agent)],
         q: Annotated[str, Query(max_length=settings.max_query_chars, description="The text typed so far.")],
         k: K = settings.default_k, locale: Locale = None, product: Product = None,
-    ) -> SuggestResponse:
+    ) -> Response:
         """The best articles for a (partly typed) ticket title, best first."""
         return answer(suggester, q, k, locale, product, agent)
 
@@ -118,7 +122,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         body: SuggestRequest,
         suggester: Annotated[Suggester, Depends(current_suggester)],
         agent: Annotated[bool, Depends(caller_is_agent)],
-    ) -> SuggestResponse:
+    ) -> Response:
         """The same for a whole chat message sent as JSON."""
         return answer(suggester, body.query, body.k, body.locale, body.product, agent)
 

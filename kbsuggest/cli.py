@@ -85,7 +85,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = settings_from(ctx, host=host, port=port)
     app = create_app(settings)
     app.state.indexer = indexer()  # lets the admin API rebuild the index
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
 
 
 @main.command()

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # Server
     host: str = Field("127.0.0.1", description="Address `kbsuggest serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kbsuggest serve` listens on.")
+    access_log: bool = Field(False, description="Log every HTTP request (client, method, path with the query string, status). Off by default: GET query strings are what customers type, and each line costs time on the hot path.")
 
     # Widget, events and online deflection
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -3,6 +3,7 @@ from fastapi.testclient import TestClient
 
 from kbsuggest.api import create_app
 from kbsuggest.embed import HashEmbedder
+from kbsuggest.schemas import SuggestResponse
 from kbsuggest.suggest import Suggester
 
 from conftest import AGENT_KEY, make_settings
@@ -28,6 +29,7 @@ def test_get_suggest_body(client):
     assert top["article_id"] == "password-reset"
     assert 0 <= top["score"] <= 1 and top["similarity"] <= 1
     assert len(body["suggestions"]) == 1  # the other articles are unlikely answers: below min_score
+    assert SuggestResponse.model_validate(body).model_dump() == body  # the documented schema, exactly
 
 
 def test_post_suggest_for_chat_messages(client):
