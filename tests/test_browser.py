@@ -205,6 +205,26 @@ def test_with_the_service_stopped_the_form_still_submits(context, live):
     assert page.errors == []
 
 
+def test_chat_answers_every_message_even_when_the_next_comes_first(context, live):
+    page = open_demo(context, live)
+    held = []
+    # The first message's request is held back until the second one has been answered.
+    page.route("**/v1/suggest", lambda route: held.append(route) if not held else route.continue_())
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.locator("#chat-input")
+    for text in ("how do I get a refund", "reset my password"):
+        chat.fill(text)
+        chat.press("Enter")
+    first_titles = page.locator("#transcript .kbs-group .kbs-card:first-of-type .kbs-title")
+    first_titles.first.wait_for()
+    assert first_titles.all_text_contents() == ["Reset your password"]
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_function("document.querySelectorAll('#transcript .kbs-group').length === 2")
+    assert first_titles.all_text_contents() == ["Reset your password", "Refunds: how to request one"]
+    assert page.errors == []
+
+
 def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
     from click.testing import CliRunner
 

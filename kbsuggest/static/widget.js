@@ -29,7 +29,7 @@
 
   function norm(text) { return String(text || "").replace(/\s+/g, " ").trim(); }
 
-  // Only http(s) links: an article url like "javascript:..." must never become clickable.
+  // Only http(s) links: a "javascript:..." url must never become clickable.
   function safeUrl(url, anchor) {
     try {
       var u = new URL(String(url || ""), location.href);
@@ -45,8 +45,8 @@
     }).join("");
   }
 
-  // One random id per browser tab (sessionStorage), so a visitor who reads an article and comes back
-  // to the form is one session. No cookie, nothing that identifies a person.
+  // One random id per tab (sessionStorage): reading an article and coming back is one session.
+  // No cookie, nothing that identifies a person.
   function sessionId() {
     try {
       var id = sessionStorage.getItem(SESSION_KEY);
@@ -97,12 +97,18 @@
     (doc.head || doc.documentElement).insertBefore(style, (doc.head || doc.documentElement).firstChild);
   }
 
+  function cancel(s) { s.pending.splice(0).forEach(function (c) { c.abort(); }); }
+
   // Fetch suggestions for a query; calls done(list), or done(null) when the service cannot answer.
+  // A form's new query cancels the pending one; each chat message keeps its request.
   function lookup(s, query, done) {
     var key = [s.endpoint, s.mode, s.locale, s.product, s.k, query].join("\u0000");
     if (cache.has(key)) { done(cache.get(key)); return; }
-    if (s.ctrl) s.ctrl.abort();
-    var ctrl = s.ctrl = typeof AbortController === "function" ? new AbortController() : { abort: noop };
+    if (s.mode !== "chat") cancel(s);
+    var ctrl = typeof AbortController === "function" ? new AbortController() : { abort: noop };
+    s.pending.push(ctrl);
+    var current = function () { return s.pending.indexOf(ctrl) >= 0; };
+    var finish = function () { s.pending.splice(s.pending.indexOf(ctrl), 1); };
     var request, url = s.endpoint + "/v1/suggest", init = { signal: ctrl.signal, credentials: "omit" };
     if (s.mode === "chat") { // a whole message: POST, up to 2,000 characters
       init.method = "POST";
@@ -114,19 +120,19 @@
       if (s.product) params.set("product", s.product);
       url += "?" + params;
     }
-    try { request = fetch(url, init); } catch (e) { s.ctrl = null; done(null); return; }
+    try { request = fetch(url, init); } catch (e) { finish(); done(null); return; }
     request.then(function (r) {
       if (!r.ok) throw new Error("kbsuggest: HTTP " + r.status);
       return r.json();
     }).then(function (data) {
-      if (s.ctrl !== ctrl) return; // a newer query replaced this one
-      s.ctrl = null;
+      if (!current()) return; // a newer query replaced this one, or the widget was destroyed
+      finish();
       var list = (data && Array.isArray(data.suggestions) ? data.suggestions : []).slice(0, s.k);
       if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value);
       cache.set(key, list);
       done(list);
     }).catch(function () {
-      if (s.ctrl === ctrl) { s.ctrl = null; done(null); }
+      if (current()) { finish(); done(null); }
     });
   }
 
@@ -216,7 +222,7 @@
       if (query === current) return;
       current = query;
       if (query.length < s.minChars) {
-        if (s.ctrl) { s.ctrl.abort(); s.ctrl = null; }
+        cancel(s);
         close();
         return;
       }
@@ -281,7 +287,7 @@
         if (box.scrollTo) box.scrollTo(0, box.scrollHeight);
       });
     }
-    // Capture phase: read the message before the host's own submit handler clears the input.
+    // Capture phase: read the message before the host's submit handler clears the input.
     on(s, input.form, "submit", function () { ask(input.value); }, true);
     on(s, input, "keydown", function (e) { if (e.key === "Enter" && !e.shiftKey && !input.form) ask(input.value); });
     s.ask = ask;
@@ -296,7 +302,7 @@
       id: "kbs" + (++seq), endpoint: endpoint, mode: o.mode === "chat" ? "chat" : "form",
       locale: o.locale || "", product: o.product || "", k: Math.min(Math.max(o.k || 3, 1), 10),
       debounce: o.debounce == null ? 250 : o.debounce, minChars: o.minChars || 3,
-      queue: queueFor(endpoint), opened: false, off: false, ctrl: null, offs: [],
+      queue: queueFor(endpoint), opened: false, off: false, pending: [], offs: [],
     };
     s.submitted = function (title) {
       s.queue.push({ type: "ticket_submitted", title: norm(title).slice(0, 2000), suggestion_opened: s.opened });
@@ -308,7 +314,7 @@
       ask: function (text) { if (s.ask) s.ask(text); },
       submitted: function (title) { s.submitted(title == null ? input.value : title); },
       flush: function () { s.queue.flush(false); },
-      destroy: function () { s.off = true; if (s.ctrl) s.ctrl.abort(); s.offs.forEach(function (f) { f(); }); },
+      destroy: function () { s.off = true; cancel(s); s.offs.forEach(function (f) { f(); }); },
     };
   }
 
