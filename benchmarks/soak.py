@@ -5,14 +5,13 @@
 
 It indexes a KB into a temporary directory, starts the server on a free localhost port, sends an
 open-loop stream of requests (typed ticket-title prefixes on GET /v1/suggest, chat messages on POST,
-and, when the server has it, POST /v1/events), samples the server's RSS every second, and prints:
+and widget event batches on POST /v1/events), samples the server's RSS every second, and prints:
 requests, achieved rate, errors, latency p50/p99, RSS after warm-up, at the end and at its peak.
 Targets: zero errors and RSS growth under 10% from the end of warm-up (the first 10% of the run, at
 most a minute) to the end. Exit status 1 when a target is missed.
 
-The default embedder is `hash`: the soak looks for leaks and errors in the service, and this
-2-core machine cannot embed 200 queries/s with the PyTorch model. `--embedder sentence-transformers`
-(with a lower `--rate`) soaks the real model.
+The default embedder is `onnx`, the serving default (its models come from `kbsuggest models export`,
+which `make run`/`make test` run); `--embedder hash` soaks the service without the model.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ TITLES = [
     "invoice address wrong", "charged twice this month", "mobile app does not sync", "change my email address",
     "Passwort vergessen", "cancel my subscription", "dashboard loads slowly", "invite a teammate",
 ]
+ARTICLES = ["password-reset", "sso-saml-login-failing", "billing-refunds"]
 MESSAGES = [f"Hi, {t.lower()} since yesterday and I need help, what should I do?" for t in TITLES]
 
 
@@ -58,26 +58,25 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS in /proc: the soak measures memory on Linux only")
 
 
-def example(schema: dict, components: dict) -> object:
-    """The smallest value a JSON schema accepts: required properties only, first enum value, 'soak' strings."""
-    if "$ref" in schema:
-        return example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return example(options[0], components)
-    if "enum" in schema or "const" in schema:
-        return schema.get("enum", [schema.get("const")])[0]
-    kind = schema.get("type", "object")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {name: example(props[name], components) for name in schema.get("required", []) if name in props}
-    return {"string": "soak", "integer": 1, "number": 0.5, "boolean": True, "array": []}.get(kind)
+def event_batch(rng: random.Random) -> dict:
+    """A batch like the widget's: suggestions shown for a typed title, then an article opened with
+    feedback, or a ticket filed. A new session id each time, so the events table grows as in production."""
+    now = int(time.time() * 1000)
+    title = rng.choice(TITLES)
+    shown = [{"article_id": article, "position": i + 1, "score": 0.5} for i, article in enumerate(ARTICLES[:3])]
+    events = [{"type": "suggestions_shown", "at": now, "mode": "form", "query": title, "suggestions": shown}]
+    if rng.random() < 0.5:
+        events += [{"type": "article_opened", "at": now + 1, "query": title, "article_id": ARTICLES[0], "position": 1},
+                   {"type": "feedback", "at": now + 2, "query": title, "article_id": ARTICLES[0], "position": 1,
+                    "helpful": rng.random() < 0.7}]
+    else:
+        events.append({"type": "ticket_submitted", "at": now + 1, "title": title, "suggestion_opened": False})
+    return {"session_id": f"soak-{rng.getrandbits(48):012x}", "sent_at": now + 3, "events": events}
 
 
 class Traffic:
-    def __init__(self, port: int, event: dict | None, seed: int = 7) -> None:
-        self.port, self.event = port, event
+    def __init__(self, port: int, seed: int = 7) -> None:
+        self.port = port
         self.random = random.Random(seed)
         self.statuses: Counter = Counter()
         self.errors: Counter = Counter()
@@ -86,8 +85,8 @@ class Traffic:
 
     def request(self) -> tuple[str, str, bytes | None]:
         roll = self.random.random()
-        if self.event is not None and roll < 0.2:
-            return "POST", "/v1/events", json.dumps(self.event).encode()
+        if roll < 0.2:
+            return "POST", "/v1/events", json.dumps(event_batch(self.random)).encode()
         if roll < 0.3:
             return "POST", "/v1/suggest", json.dumps({"query": self.random.choice(MESSAGES)}).encode()
         title = self.random.choice(TITLES)
@@ -142,40 +141,19 @@ def start_server(args, workdir: Path) -> tuple[subprocess.Popen, int]:
     sys.exit(f"the server did not become ready; see {workdir / 'server.log'}")
 
 
-def events_payload(port: int) -> dict | None:
-    """A valid POST /v1/events body derived from the server's OpenAPI spec, or None (with a note)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/openapi.json")
-    spec = json.loads(conn.getresponse().read())
-    operation = spec["paths"].get("/v1/events", {}).get("post")
-    if operation is None:
-        print("note: this server has no POST /v1/events yet: the soak sends suggest traffic only")
-        return None
-    schema = next(iter(operation["requestBody"]["content"].values()))["schema"]
-    payload = example(schema, spec.get("components", {}).get("schemas", {}))
-    conn.request("POST", "/v1/events", json.dumps(payload).encode(), {"Content-Type": "application/json"})
-    response = conn.getresponse()
-    answer = response.read()[:300]
-    if response.status >= 400:
-        print(f"note: POST /v1/events refused the soak's payload {payload} ({response.status} {answer!r}): "
-              "suggest traffic only")
-        return None
-    return payload
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=200, help="requests per second (open loop)")
     parser.add_argument("--workers", type=int, default=16, help="client connections")
-    parser.add_argument("--embedder", default="hash")
+    parser.add_argument("--embedder", default="onnx", help="embedding backend of the server (onnx, hash, ...)")
     parser.add_argument("--articles", type=Path, default=REPO / "articles")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kbsuggest-soak-") as tmp:
         server, port = start_server(args, Path(tmp))
         try:
-            traffic = Traffic(port, events_payload(port))
+            traffic = Traffic(port)
             seconds = args.minutes * 60
             warmup = min(60.0, seconds / 10)
             todo: queue.Queue = queue.Queue()
