@@ -1,14 +1,18 @@
 """Calibrated scores: the probability that an article answers the query, from KB-independent features.
 
-A logistic model (Platt scaling generalised to a few features) over:
+A logistic model over:
 - ``chunk_cos``: cosine between the query and the article's best chunk;
 - ``article_cos``: cosine with the article's centroid (mean of its chunk vectors): whole-article
   similarity separates unanswerable queries better than a single chunk does;
+- ``title_cos``: cosine with the article's title alone (its first chunk): short, half-typed
+  queries are phrased like titles;
 - ``title_cov`` / ``text_cov``: IDF-weighted share of the query's terms in the title and headings /
   anywhere in the article (``kbsuggest/lexical.py``).
-The same probability ranks (a learned fusion of dense and lexical evidence) and thresholds. The
-coefficients are fitted offline by ``benchmarks/fit_calibration.py`` (scikit-learn, on evaluation
-data: see ``calibration.json`` for what) and applied here with numpy: serving never imports sklearn.
+The same probability ranks (a learned fusion of dense and lexical evidence) and thresholds. It is
+fitted offline by ``benchmarks/fit_calibration.py`` (on evaluation data: see ``calibration.json``
+for what) in two steps: the feature weights by a listwise objective (which article answers, among
+each prefix's candidates), then Platt scaling of that fused score into a probability. The product
+is one weight vector and an intercept, applied here with numpy: serving never imports sklearn.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("chunk_cos", "article_cos", "title_cov", "text_cov")
+FEATURES = ("chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 

@@ -2,9 +2,10 @@
 
 Customers send fragments ("sso log", "refund for dou"). A sentence embedding of a half word is
 noise, so before embedding, the last token (when the text does not end in a space) is completed to
-the most frequent vocabulary word it starts ("passw" -> "password"), and other words unknown to the
-KB are repaired to the closest vocabulary word within Meilisearch's typo budget (1 edit from 5
-characters, 2 from 9). A query of stop words only ("how do i") means nothing yet: it gets no
+the vocabulary word it starts that most often follows the previous word in the KB, else the most
+frequent one ("passw" -> "password", "how do I tra" -> "track" when the KB says "I track" most),
+and other words unknown to the KB are repaired to the closest vocabulary word within Meilisearch's
+typo budget (1 edit from 5 characters, 2 from 9). A query of stop words only ("how do i") means nothing yet: it gets no
 suggestion. The vocabulary is built once when the index is loaded, from titles, headings and text.
 """
 
@@ -13,8 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,10 @@ import numpy as np
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 MIN_COMPLETE = 2  # a last token shorter than this is too ambiguous to complete
 MAX_EXPANSIONS = 5  # completions of the last token the lexical index matches
-CONTEXT_OPTIONS = 20  # completions (by document frequency) re-ranked by the query's other terms
+# log(1 + count after the previous word) weighs this much more than log(1 + occurrences): the bigram
+# decides, frequency breaks ties (on StackFAQ prefixes the right word comes first 58% of the time,
+# against 48% by document frequency re-ranked by the query's other terms).
+BIGRAM_WEIGHT = 3.0
 
 # English function words and support-request boilerplate: they carry no topic.
 STOP_WORDS = frozenset("""
@@ -62,45 +65,50 @@ class Vocabulary:
 
     def __init__(self, documents: Iterable[str]) -> None:
         postings: dict[str, list[int]] = {}
-        self.size = 0
+        sequences: list[list[str]] = []
         for position, text in enumerate(documents):
-            self.size += 1
-            for word in set(tokens(text)):
+            words = tokens(text)
+            sequences.append(words)
+            for word in set(words):
                 postings.setdefault(word, []).append(position)
+        self.size = len(sequences)
         self.postings = {w: np.array(p, dtype=np.int32) for w, p in postings.items()}  # word -> documents
-        df = Counter({w: len(p) for w, p in postings.items()})
-        self.words = sorted(df)
-        self.df = np.array([df[w] for w in self.words], dtype=np.int32)
+        self.words = sorted(postings)
+        index = {w: i for i, w in enumerate(self.words)}
+        self.df = np.array([len(postings[w]) for w in self.words], dtype=np.int32)
+        ids = [np.array([index[w] for w in words], dtype=np.int64) for words in sequences]
+        flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        self.tf = np.bincount(flat, minlength=len(self.words))  # occurrences, for completion
+        # Word pairs (previous word, next word) as sorted keys prev * |V| + next with their counts: a
+        # bigram model of the KB's wording, so "how do I tra" completes to what follows "i" in the KB.
+        pairs = np.concatenate([w[:-1] * len(self.words) + w[1:] for w in ids if len(w) > 1] or [np.zeros(0, np.int64)])
+        self._pairs, self._pair_counts = np.unique(pairs, return_counts=True)
+        self._index = index
         self._known = set(self.words)
         self._long = [w for w in self.words if len(w) >= 4]  # typo targets (repairs a >=5-char word)
 
     def __contains__(self, word: str) -> bool:
         return word in self._known
 
-    def completions(self, prefix: str, limit: int = MAX_EXPANSIONS) -> list[str]:
-        """Vocabulary words starting with ``prefix``, most frequent first (the word itself included)."""
-        lo = bisect.bisect_left(self.words, prefix)
-        hi = bisect.bisect_left(self.words, prefix + "\U0010ffff")
+    def _range(self, prefix: str) -> tuple[int, int]:
+        """Positions in ``self.words`` of the words starting with ``prefix``."""
+        return bisect.bisect_left(self.words, prefix), bisect.bisect_left(self.words, prefix + "\U0010ffff")
+
+    def completions(self, prefix: str, previous: str | None = None, limit: int = MAX_EXPANSIONS) -> list[str]:
+        """Vocabulary words starting with ``prefix`` (the word itself included), likeliest first: the
+        ones that follow ``previous`` most often in the KB, then the most frequent."""
+        lo, hi = self._range(prefix)
         if lo == hi:
             return []
-        top = lo + np.argsort(-self.df[lo:hi], kind="stable")[:limit]
+        score = np.log1p(self.tf[lo:hi].astype(np.float64))
+        row = self._index.get(previous) if previous else None
+        if row is not None:
+            base = row * len(self.words)
+            start, end = np.searchsorted(self._pairs, [base + lo, base + hi])
+            follows = self._pairs[start:end] - base - lo
+            score[follows] += BIGRAM_WEIGHT * np.log1p(self._pair_counts[start:end])
+        top = lo + np.argsort(-score, kind="stable")[:limit]
         return [self.words[i] for i in top]
-
-    def complete(self, prefix: str, context: Sequence[tuple[str, ...]]) -> list[str]:
-        """Completions of ``prefix`` likeliest first: the ones found in the documents that hold most of the
-        query's other terms ("archived a gm" -> "gmail"), then by document frequency."""
-        options = self.completions(prefix, CONTEXT_OPTIONS)
-        if len(options) < 2 or not context:
-            return options[:MAX_EXPANSIONS]
-        matched = np.zeros(self.size, dtype=np.float32)
-        for alternatives in context:
-            present = np.zeros(self.size, dtype=bool)
-            for word in alternatives:
-                present[self.postings[word]] = True
-            matched += present
-        support = [float(matched[self.postings[o]].sum()) for o in options]
-        order = sorted(range(len(options)), key=lambda i: (-support[i], i))
-        return [options[i] for i in order[:MAX_EXPANSIONS]]
 
     def repair(self, word: str) -> str | None:
         """The closest vocabulary word within the typo budget (ties: most frequent), or None."""
@@ -120,6 +128,7 @@ class Vocabulary:
         """Complete the last word (unless followed by a space), repair unknown words, note content terms."""
         matches = list(TOKEN.finditer(text))
         partial = bool(matches) and matches[-1].end() == len(text)
+        previous: str | None = None  # the word before, as understood, stop words included
         pieces: list[str] = []
         terms: list[tuple[str, ...]] = []
         content = False
@@ -128,7 +137,7 @@ class Vocabulary:
             word, shown = fold(match.group()), match.group()
             alternatives: tuple[str, ...] = ()
             if partial and i == len(matches) - 1 and len(word) >= MIN_COMPLETE:
-                alternatives = tuple(self.complete(word, terms)) or tuple(filter(None, [self.repair(word)]))
+                alternatives = tuple(self.completions(word, previous)) or tuple(filter(None, [self.repair(word)]))
                 if alternatives:
                     shown = alternatives[0]
             elif word in self._known:
@@ -137,6 +146,7 @@ class Vocabulary:
                 alternatives, shown = (fixed,), fixed
             pieces.append(text[cursor:match.start()] + shown)
             cursor = match.end()
+            previous = alternatives[0] if alternatives else word
             if word not in STOP_WORDS or (alternatives and alternatives[0] not in STOP_WORDS and shown != match.group()):
                 content = True
                 terms.append(alternatives)  # () for a word the KB lacks: it still counts against coverage

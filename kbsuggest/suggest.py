@@ -2,7 +2,7 @@
 
 Hybrid ranking for half-typed titles: the query is understood first (``kbsuggest/query.py``: the
 last word completed, typos repaired, stop-word-only queries get nothing), then every article gets
-dense features (best chunk and whole-article cosine) and lexical ones (``kbsuggest/lexical.py``),
+dense features (best chunk, title alone and whole-article cosine) and lexical ones (``kbsuggest/lexical.py``),
 fused by a calibrated logistic model (``kbsuggest/calibration.py``) into ``score``, the probability
 that the article answers the query; nothing below ``min_score`` is returned. Internal articles only
 for agents. Everything that can be prepared at load time is, so a query costs one embedding and a
@@ -209,8 +209,10 @@ class Suggester:
             chunk_cos[self._grouped_of_row[rows[0][found]]] = scores[0][found]
         best = np.full(len(self.articles), -1.0, np.float32)
         best[self._has_chunks] = np.maximum.reduceat(chunk_cos, self._starts[self._has_chunks])
+        title = np.full(len(self.articles), -1.0, np.float32)
+        title[self._has_chunks] = chunk_cos[self._starts[self._has_chunks]]  # an article's first chunk: its title alone
         coverage = self.lexical.coverage(query)
-        columns = {"chunk_cos": best, "article_cos": self._centroids @ vector[0],
+        columns = {"chunk_cos": best, "article_cos": self._centroids @ vector[0], "title_cos": title,
                    "title_cov": coverage["title"], "text_cov": coverage["text"]}
         return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
 

@@ -25,6 +25,21 @@ def test_the_last_partial_word_is_completed_to_the_most_frequent_word():
     assert VOCABULARY.understand("pass").terms[-1] == ("password", "passport")  # by document frequency
 
 
+def test_the_last_partial_word_is_completed_to_what_follows_the_previous_word_in_the_kb():
+    vocabulary = Vocabulary(["Renew my passport", "Reset the password", "Password rules", "Password length"])
+    assert vocabulary.understand("pass").text == "password"  # most frequent
+    assert vocabulary.understand("renew my pass").text == "renew my passport"  # "my passport" is in the KB
+    assert vocabulary.understand("renew my pass").terms[-1] == ("passport", "password")
+
+
+def test_the_title_alone_is_a_feature(suggester):
+    query = suggester.understand("Reset your password ")
+    features, _ = suggester.features(query, suggester.embedder.encode([query.text.strip()]))
+    title_cos = features[:, FEATURES.index("title_cos")]
+    assert [a.id for a in suggester.articles][int(np.argmax(title_cos))] == "password-reset"
+    assert round(float(title_cos.max()), 4) == 1.0  # the article's title chunk embeds exactly its title
+
+
 def test_a_finished_word_followed_by_a_space_is_not_completed():
     assert VOCABULARY.understand("export ").text == "export "
     assert VOCABULARY.understand("report exp").text == "report export"
@@ -52,7 +67,9 @@ def test_title_matches_weigh_more_than_body_matches():
                                                                   "Billing Plans also send webhooks"])
     coverage = lexical.coverage(lexical.vocabulary.understand("webhooks"))
     assert coverage["title"].tolist() == [1.0, 0.0] and coverage["text"].tolist() == [1.0, 1.0]
-    same_dense = np.array([[0.5, 0.5, coverage["title"][i], coverage["text"][i]] for i in range(2)], np.float32)
+    dense = {"chunk_cos": 0.5, "article_cos": 0.5, "title_cos": 0.5}
+    same_dense = np.array([[{**dense, "title_cov": coverage["title"][i], "text_cov": coverage["text"][i]}[f]
+                            for f in FEATURES] for i in range(2)], np.float32)
     assert np.argmax(Calibration.load().probability(same_dense)) == 0
 
 
