@@ -14,8 +14,8 @@ The int8 file quantizes the MatMul and fused Attention weights, signed, per chan
 the embedding table (EmbedLayerNormalization) in fp32. Measured against fp32 on StackFAQ (1,249
 queries vs whole documents, share of top-3 kept; same 2-core machine and process, variants
 alternated): the former default (embeddings quantized too, 7-bit weights) 94.4%, mean query cosine
-0.9930; this one 95.1%, 0.9947, at the same single-query latency and ~10% more batch throughput, in a
-~59 MB file instead of ~23 MB. The same quantization of the unfused export scored 95.5% (same
+0.9930; this one 95.1%, 0.9947, at the same single-query latency and batch throughput, in a ~59 MB
+file instead of ~23 MB. The same quantization of the unfused export scored 95.5% (same
 cosine: the top-3 difference is chance) but costs ~0.1 ms more per query; unsigned weights (95.1%)
 ~0.8 ms; keeping the FFN output MatMuls of layers 0-1 in fp32 (96.0%, cosine 0.9953) ~0.25 ms.
 Weights drop to 7 bits (``reduce_range``, 94.6%) on x86 CPUs without VNNI: there onnxruntime's u8*s8
