@@ -21,6 +21,7 @@ import numpy as np
 
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 MIN_COMPLETE = 2  # a last token shorter than this is too ambiguous to complete
+REPAIR_CACHE = 50_000  # words whose repair is remembered (~5 MB at most)
 MAX_EXPANSIONS = 5  # completions of the last token the lexical index matches
 # log(1 + count after the previous word) weighs this much more than log(1 + occurrences): the bigram
 # decides, frequency breaks ties (on StackFAQ prefixes the right word comes first 58% of the time,
@@ -86,6 +87,7 @@ class Vocabulary:
         self._index = index
         self._known = set(self.words)
         self._long = [w for w in self.words if len(w) >= 4]  # typo targets (repairs a >=5-char word)
+        self._repaired: dict[str, str | None] = {}  # a plain dict, no cycle: see Suggester.load's gc.freeze
 
     def __contains__(self, word: str) -> bool:
         return word in self._known
@@ -111,7 +113,17 @@ class Vocabulary:
         return [self.words[i] for i in top]
 
     def repair(self, word: str) -> str | None:
-        """The closest vocabulary word within the typo budget (ties: most frequent), or None."""
+        """The closest vocabulary word within the typo budget (ties: most frequent), or None.
+
+        Remembered per word: a typist re-sends the same misspelt word with every keystroke after it,
+        and a scan of the vocabulary is most of the cost of understanding a query."""
+        if word not in self._repaired:
+            if len(self._repaired) >= REPAIR_CACHE:
+                self._repaired.clear()
+            self._repaired[word] = self._closest(word)
+        return self._repaired[word]
+
+    def _closest(self, word: str) -> str | None:
         budget = max_typos(word)
         if not budget or not self._long:
             return None

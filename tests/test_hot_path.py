@@ -75,3 +75,23 @@ def test_query_cache_can_be_switched_off(built_settings):
 def test_missing_onnx_file_names_the_export_command(tmp_path):
     with pytest.raises(ConfigError, match=r"not found: export it with `kbsuggest models export`"):
         OnnxEmbedder(tmp_path / "missing.onnx")
+
+
+def test_a_loaded_index_is_frozen_out_of_gc_and_freed_by_refcount_alone(built_settings):
+    """Suggester.load freezes its objects (no cycle-collector pauses on requests); so a replaced index
+    must hold no reference cycle, or every reindex would leak it."""
+    import gc
+    import weakref
+
+    suggester = Suggester.load(built_settings, HashEmbedder())
+    assert gc.get_freeze_count() > 0
+    suggester.suggest("reset my password")
+    suggester.lexical.vocabulary.repair("pasword")  # the repair memo is filled too
+    parts = [weakref.ref(o) for o in (suggester, suggester.lexical, suggester.lexical.vocabulary, suggester.index)]
+    gc.disable()
+    try:
+        del suggester
+        assert [ref() for ref in parts] == [None] * len(parts)
+    finally:
+        gc.enable()
+        gc.unfreeze()
