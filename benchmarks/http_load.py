@@ -11,6 +11,7 @@ the server.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -65,7 +66,9 @@ async def _typist(port: int, titles: list[str], seed: int, until: float, paced: 
 
 
 def run_typists(port: int, titles: list[str], typists: int, seconds: float, paced: bool) -> dict:
-    """Latencies (s) of every request, errors and requests/s over ``seconds``."""
+    """Latencies (s) of every request, errors and requests/s over ``seconds``. Run it in a lean process
+    (``typists_in_subprocess``): a client whose heap holds torch pauses for its own garbage collections
+    in the middle of requests, and those pauses would be counted as the server's latency."""
     out = {"latencies": [], "errors": 0}
 
     async def main() -> None:
@@ -76,6 +79,13 @@ def run_typists(port: int, titles: list[str], typists: int, seconds: float, pace
     asyncio.run(main())
     out["throughput"] = len(out["latencies"]) / (time.perf_counter() - started)
     return out
+
+
+def typists_in_subprocess(port: int, titles: list[str], typists: int, seconds: float, paced: bool) -> dict:
+    """``run_typists`` in a fresh interpreter that imports nothing else."""
+    spec = json.dumps({"port": port, "titles": titles, "typists": typists, "seconds": seconds, "paced": paced})
+    done = subprocess.run([sys.executable, __file__], input=spec, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def start_server(argv: list[str], port: int, env: dict, timeout: float = 180) -> subprocess.Popen:
@@ -112,3 +122,8 @@ def stop_server(process: subprocess.Popen) -> None:
 
 def kbsuggest_server(port: int) -> list[str]:
     return [sys.executable, "-c", "from kbsuggest.cli import main; main()", "serve", "--port", str(port)]
+
+
+if __name__ == "__main__":  # typists_in_subprocess: the spec on stdin, the result on stdout
+    spec = json.loads(sys.stdin.read())
+    print(json.dumps(run_typists(spec["port"], spec["titles"], spec["typists"], spec["seconds"], spec["paced"])))

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from http_load import kbsuggest_server, peak_rss_mb, run_typists, start_server, stop_server  # noqa: E402
+from http_load import kbsuggest_server, peak_rss_mb, start_server, stop_server, typists_in_subprocess  # noqa: E402
 from latency_report import report  # noqa: E402
 from synth import NearDuplicateEmbedder, synthesize_kb  # noqa: E402
 
@@ -165,8 +165,8 @@ def http(index_dir: Path, work: Path, titles: list[str], args, naive: bool) -> d
     for _ in range(args.runs):
         process = start_server(argv, port, env)
         try:
-            paced = run_typists(port, titles, args.typists, args.seconds, paced=True)
-            flat_out = run_typists(port, titles, args.typists, args.seconds, paced=False)
+            paced = typists_in_subprocess(port, titles, args.typists, args.seconds, paced=True)
+            flat_out = typists_in_subprocess(port, titles, args.typists, args.seconds, paced=False)
             rss = peak_rss_mb(process.pid)
         finally:
             stop_server(process)

@@ -157,9 +157,17 @@ class Suggester:
         # collected generations, every full cycle collection scans them all, a 25-40 ms pause that
         # lands on some unlucky request (measured: the HTTP p99). Frozen, they are never scanned; they
         # are still freed by reference counting when a reindex replaces this Suggester.
+        suggester.warm_up()
         gc.collect()
         gc.freeze()
         return suggester
+
+    def warm_up(self) -> None:
+        """One query through every stage before the first customer's: the typo repair's first use
+        imports rapidfuzz and onnxruntime's first run allocates its buffers (tens of ms, once)."""
+        query = self.understand("pasword resett for my acount lo")
+        if query is not None:
+            self._rank(query, self.embedder.encode([query.text]), 1, 1.0, None, None, False)
 
     def understand(self, text: str) -> Query | None:
         """The query to search for, or None when there is nothing to search for yet."""
