@@ -14,8 +14,10 @@ import asyncio
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -88,28 +90,44 @@ def typists_in_subprocess(port: int, titles: list[str], typists: int, seconds: f
     return json.loads(done.stdout)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def start_server(argv: list[str], port: int, env: dict, timeout: float = 180) -> subprocess.Popen:
-    """Start a server process and wait until /readyz answers 200."""
-    process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Start a server process and wait until /readyz answers 200. Its stderr goes to a temporary file
+    (a pipe nobody reads would block a server that logs a lot) and is quoted if it never gets ready."""
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+    while time.time() < deadline and process.poll() is None:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200:
                 return process
         except OSError:
             time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("server did not become ready")
+    stop_server(process)
+    log.seek(0)
+    raise RuntimeError(f"the server did not become ready: {log.read().decode(errors='replace')[-2000:]}")
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status: memory is measured on Linux only")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now (VmRSS), in MB."""
+    return _status_mb(pid, "VmRSS")
 
 
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory of a process (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb(pid, "VmHWM")
 
 
 def stop_server(process: subprocess.Popen) -> None:

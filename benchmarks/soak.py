@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
+
+from http_load import free_port, kbsuggest_server, rss_mb, start_server, stop_server
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from kbsuggest.cli import main; main()"]
@@ -43,19 +44,6 @@ TITLES = [
 ]
 ARTICLES = ["password-reset", "sso-saml-login-failing", "billing-refunds"]
 MESSAGES = [f"Hi, {t.lower()} since yesterday and I need help, what should I do?" for t in TITLES]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc: the soak measures memory on Linux only")
 
 
 def event_batch(rng: random.Random) -> dict:
@@ -116,29 +104,18 @@ class Traffic:
         conn.close()
 
 
-def start_server(args, workdir: Path) -> tuple[subprocess.Popen, int]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KBSUGGEST_INDEX_DIR": str(workdir / "index"),
+def start_soaked_server(args, workdir: Path) -> tuple[subprocess.Popen, int]:
+    env = {"HF_HUB_OFFLINE": "1", "KBSUGGEST_INDEX_DIR": str(workdir / "index"),
            "KBSUGGEST_DB_PATH": str(workdir / "kbsuggest.db"), "KBSUGGEST_EMBEDDER": args.embedder,
            # one client sends everything: keep the limiter in the path but far above the soak's rate
            "KBSUGGEST_RATE_LIMIT_PER_SECOND": str(args.rate * 10), "KBSUGGEST_RATE_LIMIT_BURST": str(args.rate * 10)}
-    subprocess.run([*CLI, "index", str(args.articles)], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*CLI, "index", str(args.articles)], env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
     port = free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(workdir / "server.log", "w"))
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return server, port
-        except OSError:
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.2)
-    server.terminate()
-    sys.exit(f"the server did not become ready; see {workdir / 'server.log'}")
+    try:
+        return start_server(kbsuggest_server(port), port, env), port
+    except RuntimeError as exc:
+        sys.exit(str(exc))
 
 
 def main() -> int:
@@ -151,7 +128,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kbsuggest-soak-") as tmp:
-        server, port = start_server(args, Path(tmp))
+        server, port = start_soaked_server(args, Path(tmp))
         try:
             traffic = Traffic(port)
             seconds = args.minutes * 60
@@ -180,8 +157,7 @@ def main() -> int:
             elapsed = time.perf_counter() - start
             samples.append((elapsed, rss_mb(server.pid)))
         finally:
-            server.terminate()
-            server.wait(10)
+            stop_server(server)
 
     ok = sum(traffic.statuses.values())
     errors = sum(traffic.errors.values())
