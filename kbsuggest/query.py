@@ -84,13 +84,12 @@ class Vocabulary:
         # bigram model of the KB's wording, so "how do I tra" completes to what follows "i" in the KB.
         pairs = np.concatenate([w[:-1] * len(self.words) + w[1:] for w in ids if len(w) > 1] or [np.zeros(0, np.int64)])
         self._pairs, self._pair_counts = np.unique(pairs, return_counts=True)
-        self._index = index
-        self._known = set(self.words)
+        self._index = index  # word -> position in self.words; also the membership test
         self._long = [w for w in self.words if len(w) >= 4]  # typo targets (repairs a >=5-char word)
         self._repaired: dict[str, str | None] = {}  # a plain dict, no cycle: see Suggester.load's gc.freeze
 
     def __contains__(self, word: str) -> bool:
-        return word in self._known
+        return word in self._index
 
     def _range(self, prefix: str) -> tuple[int, int]:
         """Positions in ``self.words`` of the words starting with ``prefix``."""
@@ -133,7 +132,7 @@ class Vocabulary:
         found = process.extract(word, self._long, scorer=Levenshtein.distance, score_cutoff=budget, limit=8)
         if not found:
             return None
-        best = min(found, key=lambda m: (m[1], -int(self.df[bisect.bisect_left(self.words, m[0])]), m[0]))
+        best = min(found, key=lambda m: (m[1], -int(self.df[self._index[m[0]]]), m[0]))
         return best[0]
 
     def understand(self, text: str) -> Query:
@@ -152,7 +151,7 @@ class Vocabulary:
                 alternatives = tuple(self.completions(word, previous)) or tuple(filter(None, [self.repair(word)]))
                 if alternatives:
                     shown = alternatives[0]
-            elif word in self._known:
+            elif word in self._index:
                 alternatives = (word,)
             elif fixed := self.repair(word):
                 alternatives, shown = (fixed,), fixed

@@ -153,11 +153,11 @@ class Suggester:
             [make_snippet(c["body"], settings.snippet_chars) for c in chunks], settings,
             chunk_body=[c["body"] for c in chunks],
         )
+        suggester.warm_up()
         # A loaded index is tens of thousands of long-lived objects (metadata, vocabulary): left in the
         # collected generations, every full cycle collection scans them all, a 25-40 ms pause that
         # lands on some unlucky request (measured: the HTTP p99). Frozen, they are never scanned; they
         # are still freed by reference counting when a reindex replaces this Suggester.
-        suggester.warm_up()
         gc.collect()
         gc.freeze()
         return suggester
