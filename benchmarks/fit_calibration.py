@@ -8,7 +8,7 @@ Training data (disjoint from what benchmarks/quality.py reports as held out):
 - unanswerable: the first two BANKING77 *train* queries of each intent (quality.py uses test queries).
 For each prefix, the candidates are the union of the best articles by dense and by lexical
 evidence; a candidate is positive when it is the thread that answers the query. The weights of
-kbsuggest.calibration.FEATURES are fitted by a listwise objective (the log-likelihood of the
+kbsuggest.rank.calibration.FEATURES are fitted by a listwise objective (the log-likelihood of the
 answering article under a softmax over each answerable prefix's candidates, L2-regularised: it
 optimises the order, which a pointwise fit trades for separating easy negatives), then Platt
 scaling (scikit-learn's logistic regression on that one fused score, over every candidate row,
@@ -35,10 +35,10 @@ from quality import DATA, write_kb  # noqa: E402
 
 from evaluation.replay import PERCENTS, debounced_lengths, typed_length  # noqa: E402
 from indexing.build import build_index  # noqa: E402
-from kbsuggest.calibration import CALIBRATION_FILE, FEATURES  # noqa: E402
+from kbsuggest.rank.calibration import CALIBRATION_FILE, FEATURES  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
-from kbsuggest.suggest import Suggester  # noqa: E402
+from kbsuggest.rank.suggester import Suggester  # noqa: E402
 
 
 def load_queries() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:

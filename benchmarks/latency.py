@@ -68,7 +68,7 @@ def titles_and_prefixes(n: int) -> tuple[list[str], list[str]]:
 
 def worker(spec: dict) -> dict:
     from kbsuggest.config import Settings
-    from kbsuggest.suggest import Suggester
+    from kbsuggest.rank.suggester import Suggester
 
     started = time.perf_counter()
     settings = Settings(index_dir=spec["index_dir"], embedder=spec["embedder"], model_path=spec["model_path"],

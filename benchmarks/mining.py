@@ -41,8 +41,8 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 from embed_cache import cached_encode  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
-from kbsuggest.gaps.mine import mine_gaps  # noqa: E402
-from kbsuggest.gaps.tickets import Ticket  # noqa: E402
+from gaps.mine import mine_gaps  # noqa: E402
+from tickets.importer import Ticket  # noqa: E402
 
 AS_OF = datetime(2026, 11, 20)
 
@@ -107,7 +107,7 @@ def _write_stackfaq_kb(folder: Path, docs: list[dict]) -> None:
 
 def stackfaq(settings: Settings, embedder) -> None:
     from indexing.build import build_index
-    from kbsuggest.suggest import Suggester
+    from kbsuggest.rank.suggester import Suggester
 
     docs = list(csv.DictReader(open(DATA / "stackfaq" / "stackfaq_docs.csv", encoding="utf-8")))
     queries = list(csv.DictReader(open(DATA / "stackfaq" / "stackfaq_queries.csv", encoding="utf-8")))
@@ -165,9 +165,9 @@ def perturb(text: str, rng: random.Random) -> str:
 def scale_child(settings: Settings, n: int) -> None:
     """Runs in its own process: write the export, import it, mine it, write the report; time it all."""
     from indexing.build import build_index
-    from kbsuggest.gaps.job import run_gap_job
-    from kbsuggest.gaps.report import write_report
-    from kbsuggest.gaps.tickets import import_tickets
+    from gaps.job import run_gap_job
+    from gaps.report import write_report
+    from tickets.importer import import_tickets
 
     rng = random.Random(1)
     train = [r["text"] for r in csv.DictReader(open(DATA / "banking77" / "train.csv", encoding="utf-8"))]

@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from sentence_transformers import SentenceTransformer
 
-from kbsuggest.embed import minilm_path
+from kbsuggest.embed.models import minilm_path
 
 index_dir, port = sys.argv[1], int(sys.argv[2])
 model = SentenceTransformer(str(minilm_path()), device="cpu")

@@ -27,8 +27,8 @@ from synth import synthesize_kb  # noqa: E402
 
 from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
-from kbsuggest.embed import HashEmbedder  # noqa: E402
-from kbsuggest.suggest import Suggester  # noqa: E402
+from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
+from kbsuggest.rank.suggester import Suggester  # noqa: E402
 
 
 def main() -> None:

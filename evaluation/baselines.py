@@ -13,9 +13,9 @@ import numpy as np
 
 from evaluation.replay import Ranking
 from kbsuggest.errors import MissingDependencyError
-from kbsuggest.store import open_db
-from kbsuggest.suggest import normalize_query
-from kbsuggest.vectors import KB_FILE
+from kbsuggest.db import open_db
+from kbsuggest.rank.suggester import normalize_query
+from kbsuggest.index.format import KB_FILE
 
 
 def whole_articles(index_dir: Path, include_internal: bool = False) -> list[tuple[str, str]]:

@@ -19,8 +19,8 @@ from evaluation.tickets import load_tickets
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import ConfigError
-from kbsuggest.records import BadRow
-from kbsuggest.suggest import Suggester
+from tickets.records import BadRow
+from kbsuggest.rank.suggester import Suggester
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from kbsuggest.config import Settings
 from kbsuggest.errors import ConfigError
-from kbsuggest.store import Migration, open_db
+from kbsuggest.db import Migration, open_db
 
 TABLE = "evaluation_runs"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbsuggest.errors import ConfigError
-from kbsuggest.records import BadRow, read_records
+from tickets.records import BadRow, read_records
 
 FIELDS = ("id", "title", "body", "created_at", "resolved_article_id")
 REQUIRED = ("id", "title")

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from kbsuggest.config import Settings
-from kbsuggest.documents import Article, Chunk
+from kbsuggest.domain import Article, Chunk
 from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
-from kbsuggest.store import KB_MIGRATIONS, open_db, write_kb
-from kbsuggest.vectors import (KB_FILE, Manifest, choose_index_type, load_index, staged_index_dir, stored_vectors,
+from kbsuggest.db import open_db
+from kbsuggest.index.kbdb import KB_MIGRATIONS, write_kb
+from kbsuggest.index.format import (KB_FILE, Manifest, choose_index_type, load_index, staged_index_dir, stored_vectors,
                                write_index)
 from indexing.chunking import chunk_article
 from indexing.markdown import read_article

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kbsuggest.documents import Article, Chunk
+from kbsuggest.domain import Article, Chunk
 
 
 def windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:

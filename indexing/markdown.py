@@ -16,7 +16,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kbsuggest.documents import ARTICLE_ID, AUDIENCES, Article, Section
+from kbsuggest.domain import ARTICLE_ID, AUDIENCES, Article, Section
 from kbsuggest.errors import ArticleError
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 12x faster on front matter, same result

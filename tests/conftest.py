@@ -11,8 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
-from kbsuggest.embed import HashEmbedder  # noqa: E402
-from kbsuggest.suggest import Suggester  # noqa: E402
+from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
+from kbsuggest.rank.suggester import Suggester  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_KB = FIXTURES / "kb"
@@ -54,8 +54,8 @@ def make_admin_app(tmp_path: Path, **overrides):
     """An app serving a writable copy of the fixture KB, with the admin API on (key ADMIN_KEY)."""
     import shutil
 
-    from kbsuggest.api import create_app
-    from kbsuggest.cli import indexer
+    from kbsuggest.http.app import create_app
+    from kbsuggest.cli.context import indexer
 
     shutil.copytree(FIXTURE_KB, tmp_path / "kb")
     settings = make_settings(tmp_path, **{"articles_dir": tmp_path / "kb", "admin_api_keys": [ADMIN_KEY], **overrides})

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from kbsuggest.admin import Indexer
+from kbsuggest.kbs.admin import Indexer
 from kbsuggest.cli import main
 
 from conftest import ADMIN_KEY, AGENT_KEY, make_admin_app

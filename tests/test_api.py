@@ -1,10 +1,10 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.api import create_app
-from kbsuggest.embed import HashEmbedder
-from kbsuggest.schemas import SuggestResponse
-from kbsuggest.suggest import Suggester
+from kbsuggest.http.app import create_app
+from kbsuggest.embed.hashing import HashEmbedder
+from kbsuggest.http.schemas import SuggestResponse
+from kbsuggest.rank.suggester import Suggester
 
 from conftest import AGENT_KEY, make_settings
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from indexing.build import build_index
-from kbsuggest.api import create_app
-from kbsuggest.embed import HashEmbedder
-from kbsuggest.suggest import Suggester
+from kbsuggest.http.app import create_app
+from kbsuggest.embed.hashing import HashEmbedder
+from kbsuggest.rank.suggester import Suggester
 
 from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_settings
 
@@ -229,9 +229,9 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
     from click.testing import CliRunner
 
     from kbsuggest.cli import main
-    from kbsuggest.deflection import deflection_stats
-    from kbsuggest.events import EVENTS_MIGRATIONS
-    from kbsuggest.store import open_db
+    from kbsuggest.events.deflection import deflection_stats
+    from kbsuggest.events.schema import EVENTS_MIGRATIONS
+    from kbsuggest.db import open_db
 
     def stored() -> int:
         with sqlite3.connect(live.settings.db_path) as conn:

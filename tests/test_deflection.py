@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kbsuggest.deflection import deflection_stats, period
+from kbsuggest.events.deflection import deflection_stats, period
 from kbsuggest.errors import InvalidPeriodError
-from kbsuggest.events import EVENTS_MIGRATIONS, EventBatch, record
-from kbsuggest.store import open_db
+from kbsuggest.events.schema import EVENTS_MIGRATIONS, EventBatch, record
+from kbsuggest.db import open_db
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 WINDOW = timedelta(minutes=60)

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.api import create_app
+from kbsuggest.http.app import create_app
 
 from conftest import make_settings
 

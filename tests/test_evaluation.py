@@ -12,8 +12,8 @@ from evaluation.tickets import Ticket, load_tickets
 from indexing.build import build_index
 from kbsuggest.cli import main
 from kbsuggest.config import Settings
-from kbsuggest.embed import HashEmbedder
-from kbsuggest.suggest import Suggester
+from kbsuggest.embed.hashing import HashEmbedder
+from kbsuggest.rank.suggester import Suggester
 
 from conftest import REPO
 

@@ -80,7 +80,7 @@ def test_undecodable_json_body_is_a_documented_400(built_settings, suggester):
     """Found by the negative fuzzer: FastAPI's 400 for a non-UTF-8 JSON body was undocumented."""
     from fastapi.testclient import TestClient
 
-    from kbsuggest.api import create_app
+    from kbsuggest.http.app import create_app
 
     app = create_app(built_settings, suggester)
     response = TestClient(app).post("/v1/suggest", content=b"\xd5e", headers={"Content-Type": "application/json"})

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 
 from indexing.build import build_index
 from kbsuggest.cli import main
-from kbsuggest.embed import HashEmbedder
-from kbsuggest.gaps.job import run_gap_job
-from kbsuggest.gaps.report import write_report
-from kbsuggest.gaps.tickets import import_tickets
-from kbsuggest.store import open_db
+from kbsuggest.embed.hashing import HashEmbedder
+from gaps.job import run_gap_job
+from gaps.report import write_report
+from tickets.importer import import_tickets
+from kbsuggest.db import open_db
 
 from conftest import FIXTURES, REPO, make_settings
 
@@ -94,7 +94,7 @@ def test_gaps_without_tickets_or_index_is_a_one_line_error(tmp_path):
 
 
 def test_serving_path_never_imports_scikit_learn():
-    code = "import sys, kbsuggest.api, kbsuggest.cli; print(sorted(m for m in sys.modules if m.startswith('sklearn')))"
+    code = "import sys, kbsuggest.http.app, kbsuggest.cli; print(sorted(m for m in sys.modules if m.startswith('sklearn')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from indexing.build import build_index
-from kbsuggest import vectors
-from kbsuggest.embed import HashEmbedder
+from kbsuggest.index import format as vectors
+from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.errors import ConfigError, IndexMismatchError
-from kbsuggest.onnx_embed import OnnxEmbedder
-from kbsuggest.suggest import Suggester
-from kbsuggest.vectors import build_faiss_index, choose_index_type, load_index, read_manifest
+from kbsuggest.embed.onnx import OnnxEmbedder
+from kbsuggest.rank.suggester import Suggester
+from kbsuggest.index.format import build_faiss_index, choose_index_type, load_index, read_manifest
 
 from conftest import FIXTURE_KB, make_settings
 

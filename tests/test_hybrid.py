@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 
-from kbsuggest.calibration import FEATURES, Calibration
+from kbsuggest.rank.calibration import FEATURES, Calibration
 from kbsuggest.config import Settings
-from kbsuggest.lexical import LexicalIndex
-from kbsuggest.query import Vocabulary
+from kbsuggest.rank.lexical import LexicalIndex
+from kbsuggest.rank.query import Vocabulary
 
 from conftest import REPO
 
@@ -99,7 +99,7 @@ def test_calibration_is_monotone_in_every_feature():
 
 
 def test_the_serving_path_never_imports_scikit_learn():
-    code = ("import sys; import kbsuggest.api, kbsuggest.suggest, kbsuggest.calibration, kbsuggest.lexical; "
+    code = ("import sys; import kbsuggest.http.app, kbsuggest.rank.suggester, kbsuggest.rank.calibration, kbsuggest.rank.lexical; "
             "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert run.stdout.split() == ["False", "False"], run.stderr

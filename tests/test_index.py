@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 
 from indexing.build import build_index
-from kbsuggest.embed import HashEmbedder
+from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, KBSuggestError
-from kbsuggest.suggest import Suggester
-from kbsuggest.vectors import load_index, read_manifest
+from kbsuggest.rank.suggester import Suggester
+from kbsuggest.index.format import load_index, read_manifest
 
 from conftest import FIXTURE_KB, FIXTURES, SHARED_DATA, make_settings
 

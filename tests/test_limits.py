@@ -6,8 +6,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.api import create_app
-from kbsuggest.limits import RateLimit, RequestTimeout
+from kbsuggest.http.app import create_app
+from kbsuggest.http.limits import RateLimit, RequestTimeout
 
 from conftest import make_settings
 
@@ -38,7 +38,7 @@ def test_token_bucket_refills_per_client():
 
 
 def test_bucket_memory_is_bounded(monkeypatch):
-    monkeypatch.setattr("kbsuggest.limits.MAX_CLIENTS", 100)
+    monkeypatch.setattr("kbsuggest.http.limits.MAX_CLIENTS", 100)
     bucket = RateLimit(app=None, rate=1.0, burst=1)
     for i in range(1000):
         bucket.take(f"10.0.{i // 256}.{i % 256}", 0.0)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from indexing.markdown import article_id_from_path, parse_article
-from kbsuggest.documents import ARTICLE_ID
+from kbsuggest.domain import ARTICLE_ID
 from kbsuggest.errors import ArticleError
 
 deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=300,

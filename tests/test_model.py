@@ -4,7 +4,7 @@ import pytest
 
 from indexing.build import build_index
 from kbsuggest.embed import create_embedder
-from kbsuggest.suggest import Suggester
+from kbsuggest.rank.suggester import Suggester
 
 from conftest import REPO, make_settings
 

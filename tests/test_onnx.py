@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from indexing.build import build_index
-from kbsuggest.onnx_embed import FP32_FILE, INT8_FILE, MODEL_DIR, OnnxEmbedder
-from kbsuggest.suggest import Suggester
+from kbsuggest.embed.models import FP32_FILE, INT8_FILE, models_dir as default_models_dir
+from kbsuggest.embed.onnx import OnnxEmbedder
+from kbsuggest.rank.suggester import Suggester
 
 from conftest import FIXTURE_KB, REPO, make_settings
 
@@ -22,9 +23,9 @@ TEXTS = ["I forgot my password", "sso login fa", "Export gives an empty CSV file
 @pytest.fixture(scope="module")
 def models_dir():
     """The exported files in models/; exported here when a fresh clone has none yet."""
-    directory = REPO / MODEL_DIR
+    directory = default_models_dir()
     if not (directory / INT8_FILE).is_file():
-        from kbsuggest.onnx_export import export_models
+        from kbsuggest.embed.export import export_models
 
         export_models(directory)
     return directory
@@ -32,7 +33,7 @@ def models_dir():
 
 @pytest.fixture(scope="module")
 def reference():
-    from kbsuggest.embed import SentenceTransformerEmbedder
+    from kbsuggest.embed.st import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder().encode(TEXTS)
 
@@ -68,7 +69,7 @@ def test_int8_on_the_sample_kb(models_dir, tmp_path):
 SERVE = """
 import json, sys
 from fastapi.testclient import TestClient
-from kbsuggest.api import create_app
+from kbsuggest.http.app import create_app
 from kbsuggest.config import Settings
 with TestClient(create_app(Settings(index_dir=sys.argv[1], model_path=sys.argv[2], db_path=sys.argv[3]))) as client:
     body = client.get("/v1/suggest", params={"q": "webhook signatures"}).json()

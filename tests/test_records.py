@@ -1,8 +1,8 @@
 import pytest
 
 from kbsuggest.errors import ConfigError
-from kbsuggest.records import parse_mapping, read_records
-from kbsuggest.store import open_db
+from tickets.records import parse_mapping, read_records
+from kbsuggest.db import open_db
 
 FIELDS = ("id", "title", "body")
 

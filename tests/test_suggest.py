@@ -1,6 +1,6 @@
 from kbsuggest.config import Settings
-from kbsuggest.embed import HashEmbedder
-from kbsuggest.suggest import Suggester, make_snippet
+from kbsuggest.embed.hashing import HashEmbedder
+from kbsuggest.rank.suggester import Suggester, make_snippet
 
 
 def ids(results):

@@ -7,9 +7,9 @@ from click.testing import CliRunner
 
 from kbsuggest.cli import main
 from kbsuggest.errors import ConfigError
-from kbsuggest.gaps.redact import redact
-from kbsuggest.gaps.tickets import import_tickets, load_tickets
-from kbsuggest.store import open_db
+from gaps.redact import redact
+from tickets.importer import import_tickets, load_tickets
+from kbsuggest.db import open_db
 
 from conftest import FIXTURES
 

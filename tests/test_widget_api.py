@@ -6,8 +6,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.api import create_app
-from kbsuggest.store import open_db
+from kbsuggest.http.app import create_app
+from kbsuggest.db import open_db
 
 from conftest import AGENT_KEY, REPO, make_settings
 

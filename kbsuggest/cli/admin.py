@@ -1,0 +1,99 @@
+"""``kbsuggest admin``: the admin API's operations from the command line.
+
+Without ``--url`` they change the local KB folder and index directly (no server needs to run; a
+running one keeps its index until it reindexes). With ``--url`` they call a running server's admin
+API, which swaps the new index in without downtime.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.group()
+@click.option("--url", envvar="KBSUGGEST_ADMIN_URL", help="Base URL of a running server [env KBSUGGEST_ADMIN_URL].")
+@click.option("--key", envvar="KBSUGGEST_ADMIN_KEY", help="Admin key for --url [env KBSUGGEST_ADMIN_KEY].")
+@click.option("--articles-dir", type=click.Path(path_type=Path), help="KB folder [env KBSUGGEST_ARTICLES_DIR].")
+@click.pass_context
+def admin(ctx: click.Context, url: str | None, key: str | None, articles_dir: Path | None) -> None:
+    """Reindex, or put/delete one article, locally or on a running server (--url)."""
+    ctx.obj = {**ctx.obj, **({"articles_dir": articles_dir} if articles_dir else {})}
+    ctx.meta["admin_url"], ctx.meta["admin_key"] = url, key
+
+
+def _call(ctx: click.Context, method: str, path: str, body: bytes | None = None) -> dict:
+    """One admin API request; an error answer becomes a one-line CLI error."""
+    import urllib.error
+    import urllib.request
+
+    from kbsuggest.errors import KBSuggestError
+
+    headers = {"Authorization": f"Bearer {ctx.meta['admin_key'] or ''}", "Content-Type": "text/markdown; charset=utf-8"}
+    request = urllib.request.Request(ctx.meta["admin_url"].rstrip("/") + path, body, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read())["message"]
+        except (ValueError, KeyError):
+            message = exc.reason
+        raise KBSuggestError(f"{method} {path}: HTTP {exc.code}: {message}") from None
+    except urllib.error.URLError as exc:
+        raise KBSuggestError(f"cannot reach {ctx.meta['admin_url']!r}: {exc.reason}") from None
+
+
+def _local(ctx: click.Context):
+    from types import SimpleNamespace
+
+    from kbsuggest.kbs.admin import KBAdmin
+    from kbsuggest.cli.context import indexer, settings_from
+
+    settings = settings_from(ctx)
+    return KBAdmin(settings, indexer(), SimpleNamespace(suggester=None, load_error=None))
+
+
+def _report(result: dict) -> None:
+    target = f" {result['article_id']}" if result.get("article_id") else ""
+    click.echo(f"{result['action']}{target}: {result['articles']} articles, {result['chunks']} chunks "
+               f"(embedded {result['embedded']}, reused {result['reused']}) in {result['seconds']:.2f} s")
+    for skipped in result["skipped"]:
+        path, reason = (skipped["path"], skipped["reason"]) if isinstance(skipped, dict) else skipped
+        click.echo(f"  skipped {path}: {reason}")
+
+
+@admin.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the index from the KB folder."""
+    _report(_call(ctx, "POST", "/v1/admin/reindex") if ctx.meta["admin_url"] else vars(_local(ctx).reindex()))
+
+
+@admin.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "article_id", help="The article's id; default: the id FILE declares (or its file name).")
+@click.pass_context
+def put(ctx: click.Context, file: Path, article_id: str | None) -> None:
+    """Create or replace one article with the Markdown of FILE, and reindex."""
+    from kbsuggest.cli.context import indexer
+
+    text = file.read_text(encoding="utf-8")
+    article_id = article_id or indexer().parse(text, file.name).id
+    if ctx.meta["admin_url"]:
+        _report(_call(ctx, "PUT", f"/v1/admin/articles/{article_id}", text.encode("utf-8")))
+    else:
+        _report(vars(_local(ctx).put_article(article_id, text)))
+
+
+@admin.command()
+@click.argument("article_id")
+@click.pass_context
+def delete(ctx: click.Context, article_id: str) -> None:
+    """Delete the article ARTICLE_ID from the KB folder, and reindex."""
+    if ctx.meta["admin_url"]:
+        _report(_call(ctx, "DELETE", f"/v1/admin/articles/{article_id}"))
+    else:
+        _report(vars(_local(ctx).delete_article(article_id)))

@@ -1,0 +1,67 @@
+"""CLI: ``kbsuggest tickets import`` and ``kbsuggest gaps``. Only click at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def tickets() -> None:
+    """Import resolved tickets for gap mining."""
+
+
+@tickets.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+              help="Column holding a field (id, title, description, status, created_at, resolved_at, tags, "
+                   "linked_articles); repeatable.")
+@click.option("--preset", type=click.Choice(["zendesk", "freshdesk"]), help="Column names of a help-desk export.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
+@click.pass_context
+def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], preset: str | None, fmt: str | None) -> None:
+    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database."""
+    from kbsuggest.cli.context import settings_from
+    from tickets.importer import import_tickets
+    from tickets.records import parse_mapping
+
+    settings = settings_from(ctx)
+    summary = import_tickets(settings.db_path, file, parse_mapping(mapping), preset, fmt)
+    click.echo(f"imported {summary.inserted + summary.updated} tickets ({summary.inserted} new, "
+               f"{summary.updated} updated) into {settings.db_path}; {len(summary.bad)} bad rows")
+    for bad in summary.bad:
+        click.echo(f"  {bad}")
+
+
+def _tqdm_progress(stage: str, total: int):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=stage, unit="", leave=False, file=click.get_text_stream("stderr"))
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= bar.total:
+            bar.close()
+    return advance
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("var/gaps"), show_default=True,
+              help="Directory for gaps.html, gaps.csv and gaps.json.")
+@click.option("--as-of", type=click.DateTime(), help="Date the trend counts back from; default: the newest ticket.")
+@click.option("--no-progress", "quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool) -> None:
+    """Find the recurring questions no article answers; write the report to --out."""
+    from kbsuggest.cli.context import settings_from
+    from gaps.job import run_gap_job
+    from gaps.mine import no_progress
+    from gaps.report import summary_lines, write_report
+
+    settings = settings_from(ctx)
+    result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress)
+    paths = write_report(result, out_dir)
+    for line in summary_lines(result):
+        click.echo(line)
+    click.echo(f"run {result.run_id}: wrote {', '.join(str(p) for p in paths)}")

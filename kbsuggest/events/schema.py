@@ -1,0 +1,122 @@
+"""Widget events: what a visitor was shown, opened, rated and whether they still filed a ticket.
+
+The widget sends them in batches (``POST /v1/events``). They are stored in the service database,
+table ``events``, one row per event. Nothing identifies a person: the session id is random and
+client-made, and the only free text kept is what was typed as a query or ticket title.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Literal
+
+import sqlite_utils
+from pydantic import BaseModel, ConfigDict, Field
+
+from kbsuggest.db import Migration
+
+# Client clocks are not trusted; an event is dated by its age at send time, within this bound.
+MAX_EVENT_AGE = timedelta(days=1)
+
+Text = Annotated[str, Field(max_length=2000)]
+ArticleId = Annotated[str, Field(min_length=1, max_length=200)]
+Position = Annotated[int, Field(ge=1, le=50, description="1-based rank of the article in the list shown.")]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: int = Field(ge=0, description="Client time of the event, epoch milliseconds.")
+
+
+class Shown(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    article_id: ArticleId
+    position: Position
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class SuggestionsShown(_Event):
+    type: Literal["suggestions_shown"]
+    mode: Literal["form", "chat"] = "form"
+    query: Text
+    suggestions: list[Shown] = Field(max_length=50, description="Empty when nothing matched.")
+
+
+class ArticleOpened(_Event):
+    type: Literal["article_opened"]
+    query: Text = ""
+    article_id: ArticleId
+    position: Position
+
+
+class Feedback(_Event):
+    type: Literal["feedback"]
+    query: Text = ""
+    article_id: ArticleId
+    position: Position
+    helpful: bool = Field(description="`true`: \"This solved it\"; `false`: \"I still need help\".")
+
+
+class TicketSubmitted(_Event):
+    type: Literal["ticket_submitted"]
+    title: Text = Field(description="The final ticket title (the description is never sent).")
+    suggestion_opened: bool
+
+
+Event = Annotated[SuggestionsShown | ArticleOpened | Feedback | TicketSubmitted, Field(discriminator="type")]
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Random id made by the widget per browser tab.")
+    sent_at: int = Field(ge=0, description="Client time when the batch was sent, epoch milliseconds.")
+    events: list[Event] = Field(min_length=1)
+
+
+def _events_v1(db: sqlite_utils.Database) -> None:
+    db["events"].create(
+        {
+            "id": int, "session_id": str, "type": str, "at": str, "received_at": str, "mode": str,
+            "query": str, "article_id": str, "position": int, "score": float, "helpful": int,
+            "suggestions": str, "suggestion_opened": int,
+        },
+        pk="id",
+    )
+    db["events"].create_index(["session_id"])
+    db["events"].create_index(["at"])
+
+
+EVENTS_MIGRATIONS: list[Migration] = [("events-001-create", _events_v1)]
+
+
+def iso(moment: datetime) -> str:
+    """The one timestamp format of the table: UTC, milliseconds, sortable as text."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def event_time(at_ms: int, sent_ms: int, received: datetime) -> datetime:
+    """Server time of an event: receipt time minus its age on the client's clock (0 to MAX_EVENT_AGE)."""
+    age = timedelta(milliseconds=max(0, sent_ms - at_ms))
+    return received - min(age, MAX_EVENT_AGE)
+
+
+def rows(batch: EventBatch, received: datetime) -> list[dict]:
+    out = []
+    for event in batch.events:
+        row = {"session_id": batch.session_id, "type": event.type, "received_at": iso(received),
+               "at": iso(event_time(event.at, batch.sent_at, received))}
+        data = event.model_dump(exclude={"type", "at"})
+        if isinstance(event, SuggestionsShown):
+            data["suggestions"] = json.dumps(data["suggestions"])
+        elif isinstance(event, TicketSubmitted):
+            data["query"] = data.pop("title")
+        out.append(row | data)
+    return out
+
+
+def record(db: sqlite_utils.Database, batch: EventBatch, received: datetime | None = None) -> int:
+    """Store a validated batch in one transaction; returns how many events were stored."""
+    new = rows(batch, received or datetime.now(timezone.utc))
+    db["events"].insert_all(new)  # a default-size batch (50 events) is one INSERT statement
+    return len(new)

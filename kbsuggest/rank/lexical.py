@@ -1,0 +1,64 @@
+"""Lexical matching over titles, headings and text, built once when the index is loaded.
+
+Per article and field (``title``: the title and section headings; ``text``: everything), a posting
+list of the words it contains. A query's content terms (each a tuple of alternatives: the completions
+of a half-typed last word, or a typo repair) are scored by **IDF-weighted coverage**: the share of
+the query's information (sum of IDF) that the field contains. Coverage is in [0, 1] whatever the
+KB's size or wording, which is what lets a single calibration (``kbsuggest/calibration.py``) and a
+single threshold work across KBs, where raw BM25 scores would not. A word the KB has never seen
+still counts in the denominator: a query about something the KB lacks covers little.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from kbsuggest.rank.query import Query, Vocabulary, tokens
+
+FIELDS = ("title", "text")
+
+
+class LexicalIndex:
+    def __init__(self, titles: Sequence[str], texts: Sequence[str]) -> None:
+        """``titles[i]``: article i's title and headings; ``texts[i]``: its title, headings and body."""
+        self.size = len(titles)
+        self.vocabulary = Vocabulary(texts)  # its postings are the text field's
+        titles_postings: dict[str, list[int]] = defaultdict(list)
+        for position, text in enumerate(titles):
+            for word in set(tokens(text)):
+                titles_postings[word].append(position)
+        self._postings = {"title": {w: np.array(p, dtype=np.int32) for w, p in titles_postings.items()},
+                          "text": self.vocabulary.postings}
+        self._unseen_idf = self.idf(0)
+
+    def idf(self, df: int) -> float:
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))  # BM25's IDF: never negative
+
+    def term_idf(self, alternatives: Sequence[str]) -> float:
+        """A term weighs as its most frequent alternative (the likeliest reading of a prefix)."""
+        if not alternatives:
+            return self._unseen_idf
+        return self.idf(len(self._postings["text"].get(alternatives[0], ())))
+
+    def coverage(self, query: Query) -> dict[str, np.ndarray]:
+        """Per field, each article's IDF-weighted share of the query's terms it contains (n_articles,)."""
+        out = {f: np.zeros(self.size, dtype=np.float32) for f in FIELDS}
+        total = 0.0
+        for alternatives in query.terms:
+            weight = self.term_idf(alternatives)
+            total += weight
+            for field in FIELDS:
+                present = np.zeros(self.size, dtype=bool)
+                for word in alternatives:
+                    hits = self._postings[field].get(word)
+                    if hits is not None:
+                        present[hits] = True
+                out[field][present] += weight
+        if total:
+            for field in FIELDS:
+                out[field] /= total
+        return out
