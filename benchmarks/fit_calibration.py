@@ -38,7 +38,7 @@ from indexing.build import build_index  # noqa: E402
 from kbsuggest.rank.calibration import CALIBRATION_FILE, FEATURES  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
-from kbsuggest.rank.suggester import Suggester  # noqa: E402
+from kbsuggest.kbs.load import load_suggester  # noqa: E402
 
 
 def load_queries() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
@@ -111,7 +111,7 @@ def main() -> int:
         embedder = create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
         write_kb(Path(tmp) / "kb")
         build_index(Path(tmp) / "kb", settings, embedder)
-        suggester = Suggester.load(settings, embedder)
+        suggester = load_suggester(settings, embedder)
     position = {a.id: i for i, a in enumerate(suggester.articles)}
     labelled = [(q, position[gold]) for q, gold in train] + [(q, -1) for q in negatives]
     prefixes = sorted({q[:n] for q, _ in labelled for n in debounced_lengths(q)})

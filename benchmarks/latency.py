@@ -68,12 +68,12 @@ def titles_and_prefixes(n: int) -> tuple[list[str], list[str]]:
 
 def worker(spec: dict) -> dict:
     from kbsuggest.config import Settings
-    from kbsuggest.rank.suggester import Suggester
+    from kbsuggest.kbs.load import load_suggester
 
     started = time.perf_counter()
     settings = Settings(index_dir=spec["index_dir"], embedder=spec["embedder"], model_path=spec["model_path"],
                         query_cache_size=0, onnx_threads=spec.get("threads", 1))
-    suggester = Suggester.load(settings)
+    suggester = load_suggester(settings)
     load_s = time.perf_counter() - started
     queries = json.loads(Path(spec["queries"]).read_text())
     for q in queries[:50]:

@@ -107,7 +107,7 @@ def _write_stackfaq_kb(folder: Path, docs: list[dict]) -> None:
 
 def stackfaq(settings: Settings, embedder) -> None:
     from indexing.build import build_index
-    from kbsuggest.rank.suggester import Suggester
+    from kbsuggest.kbs.load import load_suggester
 
     docs = list(csv.DictReader(open(DATA / "stackfaq" / "stackfaq_docs.csv", encoding="utf-8")))
     queries = list(csv.DictReader(open(DATA / "stackfaq" / "stackfaq_queries.csv", encoding="utf-8")))
@@ -123,7 +123,7 @@ def stackfaq(settings: Settings, embedder) -> None:
             target.write_bytes(path.read_bytes())
         local = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
         summary = build_index(kb, local, embedder)
-        suggester = Suggester.load(local, embedder)
+        suggester = load_suggester(local, embedder)
         texts = [q["query"] for q in queries]
         thread = [q["doc_id"] for q in queries]
         result = mine_gaps(as_tickets(texts), local, CachedEmbedder(embedder, texts), suggester, AS_OF)

@@ -28,7 +28,7 @@ from synth import synthesize_kb  # noqa: E402
 from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
-from kbsuggest.rank.suggester import Suggester  # noqa: E402
+from kbsuggest.kbs.load import load_suggester  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
         settings = Settings(index_dir=Path(tmp) / "index", db_path=Path(tmp) / "db", embedder="hash")
         summary = build_index(synthesize_kb(REPO / "articles", Path(tmp) / "kb", args.articles), settings, HashEmbedder())
         started = time.perf_counter()
-        suggester = Suggester.load(settings, HashEmbedder())
+        suggester = load_suggester(settings, HashEmbedder())
         load_s = time.perf_counter() - started
     _, prefixes = titles_and_prefixes(args.queries)
     vectors = {p: suggester.embedder.encode([p]) for p in prefixes}

@@ -7,31 +7,13 @@ rank the same prefixes, so differences come from the ranking alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from evaluation.replay import Ranking
 from kbsuggest.errors import MissingDependencyError
-from kbsuggest.db import open_db
+from kbsuggest.index.kbdb import whole_articles  # noqa: F401  (the baselines' documents)
 from kbsuggest.rank.suggester import normalize_query
-from kbsuggest.index.format import KB_FILE
-
-
-def whole_articles(index_dir: Path, include_internal: bool = False) -> list[tuple[str, str]]:
-    """(article id, title + every section's heading and text) for each article of the index."""
-    db = open_db(Path(index_dir) / KB_FILE)
-    try:
-        articles = list(db.query("select id, title, audience from articles order by id"))
-        parts: dict[str, list[str]] = {a["id"]: [a["title"]] for a in articles}
-        for chunk in db.query("select article_id, heading, body from chunks order by id"):
-            for text in (chunk["heading"], chunk["body"]):
-                if text and text not in parts[chunk["article_id"]]:  # the title chunk repeats the introduction
-                    parts[chunk["article_id"]].append(text)
-    finally:
-        db.conn.close()
-    return [(a["id"], "\n".join(parts[a["id"]])) for a in articles
-            if include_internal or a["audience"] == "public"]
 
 
 class BM25Ranker:

@@ -20,7 +20,9 @@ from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import ConfigError
 from tickets.records import BadRow
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.index.versions import kb_dir, resolve
+from kbsuggest.kbs.load import calibration_scale, load_suggester
+from kbsuggest.store import Store
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Evaluation:
     skipped: list[str] = field(default_factory=list)  # tickets whose resolving article is not in the index
     seconds: float = 0.0
     model: str = ""
+    scale: str = ""  # the calibration the scores are on (a tuned threshold is stored for it)
 
 
 def _sha256(path: Path) -> str:
@@ -39,7 +42,8 @@ def _sha256(path: Path) -> str:
 def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, str] | None = None,
              fmt: str | None = None, every: int = 6, target_precision: float = 0.9, max_false_rate: float = 0.1,
              include_internal: bool = False, baselines: bool = True, embedder: Embedder | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Evaluation:
+             progress: Callable[[int, int], None] | None = None, kb: str = "default",
+             store: Store | None = None) -> Evaluation:
     """``progress(done, total)`` is called as prefix texts are ranked (for a progress bar)."""
     if every < 1:
         raise ConfigError(f"--every must be at least 1 character, got {every}")
@@ -51,7 +55,7 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
     tickets, bad = load_tickets(tickets_path, mapping, fmt)
     embedder = CachedEmbedder(embedder or create_embedder(settings.embedder, settings.model_path,
                                                           settings.embed_batch_size))
-    suggester = Suggester.load(settings, embedder)
+    suggester = load_suggester(settings, embedder, kb, store)
     visible = {a.id for a in suggester.articles if include_internal or a.audience == "public"}
     skipped = [f"ticket {t.id!r}: resolved_article_id {t.resolved_article_id!r} is not an article of the index"
                + ("" if include_internal else " (or is internal)")
@@ -62,7 +66,7 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
 
     rankers = [SuggesterRanker(suggester, include_internal)]
     if baselines:
-        documents = whole_articles(settings.index_dir, include_internal)
+        documents = whole_articles(resolve(kb_dir(settings.index_dir, kb)), include_internal)
         rankers += [BM25Ranker(documents), DenseRanker(documents, embedder, settings.min_query_chars)]
     total = len({t.title[:n] for t in tickets for n in debounced_lengths(t.title, every)})
     done = 0
@@ -74,12 +78,12 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
             progress(done, total)
 
     traces = replay(tickets, rankers, every, progress=step)
-    configured = suggester.settings.min_score  # the serving threshold, a tuned one included
+    configured = suggester.policy.min_score  # the serving threshold, a tuned one included
     thresholds = {"kbsuggest": configured, "dense": configured, "bm25": None}  # BM25 scores are not cosines
     metrics = {
         "config": {
             "tickets": Path(tickets_path).name, "tickets_sha256": _sha256(tickets_path),
-            "model": embedder.name, "articles": len(visible), "articles_hash": suggester.manifest.articles_hash,
+            "kb": kb, "model": embedder.name, "articles": len(visible), "articles_hash": suggester.manifest.articles_hash,
             "min_score": configured, "every": every, "percents": list(PERCENTS),
             "target_precision": target_precision, "max_false_rate": max_false_rate, "include_internal": include_internal,
         },
@@ -89,4 +93,5 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
         "systems": {name: system_metrics(tickets, traces[name], thresholds[name], target_precision, max_false_rate)
                     for name in traces},
     }
-    return Evaluation(metrics, bad, skipped, time.perf_counter() - started, embedder.name)
+    return Evaluation(metrics, bad, skipped, time.perf_counter() - started, embedder.name,
+                      calibration_scale(suggester.calibration))

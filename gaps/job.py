@@ -5,28 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from kbsuggest.config import Settings
-from kbsuggest.embed import Embedder, create_embedder
+from kbsuggest.embed import Embedder, make_embedder
 from kbsuggest.errors import ConfigError
 from gaps.mine import MiningResult, Progress, no_progress, mine_gaps
 from gaps.runs import compare_with_last_run, save_run
-from tickets.importer import load_tickets, open_tickets_db
+from kbsuggest.kbs.load import load_suggester
 from kbsuggest.rank.suggester import Suggester
+from kbsuggest.store import Store, open_store
+from tickets.importer import load_tickets
 
 
 def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester: Suggester | None = None,
-                as_of: datetime | None = None, progress: Progress = no_progress) -> MiningResult:
+                as_of: datetime | None = None, progress: Progress = no_progress, kb: str = "default",
+                store: Store | None = None) -> MiningResult:
     tickets = load_tickets(settings.db_path, settings.gap_description_chars)
     if not any(t.resolved for t in tickets):
         raise ConfigError(f"no resolved tickets in {str(settings.db_path)!r}; import some with "
                           "`kbsuggest tickets import FILE`")
-    embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
+    embedder = embedder or make_embedder(settings)
+    store = store or open_store(settings)
     # Without an index every ticket would look like a gap: refuse (IndexNotFoundError says what to run).
-    suggester = suggester or Suggester.load(settings, embedder)
+    suggester = suggester or load_suggester(settings, embedder, kb, store)
     result = mine_gaps(tickets, settings, embedder, suggester, as_of, progress)
-    db = open_tickets_db(settings.db_path)
-    try:
-        compare_with_last_run(db, result)
-        save_run(db, result)
-    finally:
-        db.conn.close()
+    compare_with_last_run(store, kb, result)
+    save_run(store, kb, result)
     return result

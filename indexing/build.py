@@ -1,7 +1,9 @@
-"""Build an index directory from a folder of Markdown articles.
+"""Build an index snapshot of one KB from a folder of Markdown articles, and publish it.
 
-Unchanged articles (same content hash, same model and chunking as the current index) keep their
+Unchanged articles (same content hash, same model and chunking as the KB's current snapshot) keep their
 vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported.
+``build_snapshot`` writes a complete snapshot into a directory; ``build_index`` does that in a staging
+directory and publishes it (``kbsuggest/index/versions.py``), so readers see the old or the new one.
 """
 
 from __future__ import annotations
@@ -9,24 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kbsuggest.config import Settings
+from kbsuggest.config import KBSettings, Settings
 from kbsuggest.domain import Article, Chunk
 from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
-from kbsuggest.db import open_db
-from kbsuggest.index.kbdb import KB_MIGRATIONS, write_kb
-from kbsuggest.index.format import (KB_FILE, Manifest, choose_index_type, load_index, staged_index_dir, stored_vectors,
-                               write_index)
+from kbsuggest.index import kbdb, versions
+from kbsuggest.index.format import (Manifest, choose_index_type, load_index, stored_vectors, write_calibration,
+                                    write_manifest, write_vectors)
+from kbsuggest.rank.calibration import packaged_data
 from indexing.chunking import chunk_article
-from indexing.markdown import read_article
+from indexing.markdown import parse_article, read_article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
+Overlay = Mapping[str, "str | None"]  # relative path -> new text (None: deleted), applied over the folder
 
 
 @dataclass
@@ -41,6 +44,8 @@ class IndexSummary:
     embedded: int = 0  # articles embedded in this run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     seconds: float = 0.0
+    kb: str = "default"
+    version: str = ""
 
 
 def find_markdown(source: Path) -> list[Path]:
@@ -51,18 +56,27 @@ def find_markdown(source: Path) -> list[Path]:
     )
 
 
-def load_articles(source: Path, settings: Settings) -> tuple[list[Article], list[tuple[str, str]]]:
-    """Parse every Markdown file under ``source``; return the articles and the (path, reason) skipped."""
+def load_articles(source: Path, settings: Settings, kb: KBSettings | None = None,
+                  overlay: Overlay | None = None) -> tuple[list[Article], list[tuple[str, str]]]:
+    """Parse every Markdown file under ``source`` (with ``overlay``'s changes applied); return the articles
+    and the (path, reason) skipped."""
     source = Path(source)
+    kb = kb or settings.default_kb()
+    overlay = dict(overlay or {})
     if not source.is_dir():
         raise ConfigError(f"{str(source)!r} is not a directory of Markdown articles")
+    options = {"default_locale": kb.default_locale, "base_url": kb.article_base_url}
+    files = {p.relative_to(source).as_posix(): p for p in find_markdown(source)}
     articles: dict[str, Article] = {}
     skipped: list[tuple[str, str]] = []
-    for path in find_markdown(source):
+    for relative in sorted(set(files) | {r for r, text in overlay.items() if text is not None}):
         try:
-            article = read_article(
-                path, source, default_locale=settings.default_locale, base_url=settings.article_base_url
-            )
+            if relative in overlay:
+                if overlay[relative] is None:
+                    continue
+                article = parse_article(overlay[relative], relative, **options)
+            else:
+                article = read_article(files[relative], source, **options)
         except ArticleError as exc:
             skipped.append((exc.path, exc.reason))
             continue
@@ -73,22 +87,19 @@ def load_articles(source: Path, settings: Settings) -> tuple[list[Article], list
     return list(articles.values()), skipped
 
 
-def _previous_vectors(settings: Settings, embedder: Embedder, chunking: dict) -> dict[tuple[str, str], np.ndarray]:
-    """(article id, content hash) -> that article's chunk vectors in the current index, if compatible."""
+def _previous_vectors(previous: Path | None, embedder: Embedder, chunking: dict) -> dict[tuple[str, str], np.ndarray]:
+    """(article id, content hash) -> that article's chunk vectors in the previous snapshot, if compatible."""
+    if previous is None:
+        return {}
     try:
-        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
+        index, manifest = load_index(previous, embedder.name, embedder.dim, model_file_of(embedder))
+        rows = kbdb.chunk_rows_by_article(previous)
     except KBSuggestError:
         return {}  # no usable previous index: embed everything
     if manifest.chunking != chunking:
         return {}
     vectors = stored_vectors(index)
-    db = open_db(settings.index_dir / KB_FILE)
-    hashes = {row["id"]: row["content_hash"] for row in db["articles"].rows}
-    rows: dict[str, list[int]] = defaultdict(list)
-    for row in db.query("select id, article_id from chunks order by id"):
-        rows[row["article_id"]].append(row["id"])
-    db.conn.close()
-    return {(aid, hashes[aid]): vectors[ids] for aid, ids in rows.items() if aid in hashes}
+    return {key: vectors[ids] for key, ids in rows.items()}
 
 
 def articles_hash(articles: list[Article]) -> str:
@@ -98,50 +109,75 @@ def articles_hash(articles: list[Article]) -> str:
     return digest.hexdigest()
 
 
-def build_index(source: Path, settings: Settings, embedder: Embedder) -> IndexSummary:
+def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directory: Path, *,
+                   kb: KBSettings | None = None, previous: Path | None = None,
+                   overlay: Overlay | None = None) -> IndexSummary:
+    """Write a complete snapshot of ``source`` (+ ``overlay``) into ``directory``, reusing ``previous``'s vectors."""
     started = time.perf_counter()
-    articles, skipped = load_articles(source, settings)
+    kb = kb or settings.default_kb()
+    articles, skipped = load_articles(source, settings, kb, overlay)
     if not articles:
         reasons = f" ({len(skipped)} files skipped)" if skipped else ""
         raise KBSuggestError(f"no Markdown articles to index in {str(source)!r}{reasons}")
     chunking = {"max_words": settings.chunk_max_words, "overlap_words": settings.chunk_overlap_words}
-    previous = _previous_vectors(settings, embedder, chunking)
+    reusable = _previous_vectors(previous, embedder, chunking)
 
-    chunks: list[Chunk] = []
+    articles, chunks = kbdb.in_chunk_order(
+        articles, [c for a in articles for c in chunk_article(a, settings.chunk_max_words, settings.chunk_overlap_words)])
     parts: list[np.ndarray | list[str]] = []  # per article: reused vectors, or texts still to embed
+    by_article: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_article.setdefault(chunk.article_id, []).append(chunk)
     reused = 0
     for article in articles:
-        article_chunks = chunk_article(article, settings.chunk_max_words, settings.chunk_overlap_words)
-        chunks.extend(article_chunks)
-        old = previous.get((article.id, article.content_hash))
-        if old is not None and len(old) == len(article_chunks):
+        own = by_article[article.id]
+        old = reusable.get((article.id, article.content_hash))
+        if old is not None and len(old) == len(own):
             parts.append(old)
             reused += 1
         else:
-            parts.append([c.text for c in article_chunks])
-
+            parts.append([c.text for c in own])
     to_embed = [text for part in parts if isinstance(part, list) for text in part]
     fresh = iter(embedder.encode(to_embed) if to_embed else np.zeros((0, embedder.dim), np.float32))
     vectors = np.vstack(
         [part if isinstance(part, np.ndarray) else np.array([next(fresh) for _ in part]).reshape(-1, embedder.dim)
-         for part in parts]
-    ).astype(np.float32)
+         for part in parts]).astype(np.float32)
 
     manifest = Manifest(
         model=embedder.name, dim=embedder.dim, chunk_count=len(chunks), article_count=len(articles),
-        articles_hash=articles_hash(articles), chunking=chunking,
-        index_type=choose_index_type(len(chunks)), model_file=model_file_of(embedder),
+        articles_hash=articles_hash(articles), chunking=chunking, index_type=choose_index_type(len(chunks)),
+        model_file=model_file_of(embedder), kb=kb.name,
+        calibration={"source": "packaged default (kbsuggest/rank/calibration.json)"},
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
-    with staged_index_dir(settings.index_dir) as staging:
-        db = open_db(staging / KB_FILE, KB_MIGRATIONS)
-        write_kb(db, articles, chunks)
-        db.conn.close()
-        write_index(staging, vectors, manifest)
-
+    kbdb.write_kb(directory, articles, chunks)
+    write_vectors(directory, vectors, manifest.index_type)
+    write_calibration(directory, packaged_data())
+    write_manifest(directory, manifest)
     return IndexSummary(
-        source=str(source), index_dir=str(settings.index_dir), model=embedder.name,
-        articles=len(articles), internal=sum(a.audience == "internal" for a in articles), chunks=len(chunks),
-        reused=reused, embedded=len(articles) - reused, skipped=skipped,
-        seconds=time.perf_counter() - started,
-    )
+        source=str(source), index_dir=str(directory), model=embedder.name, articles=len(articles),
+        internal=sum(a.audience == "internal" for a in articles), chunks=len(chunks), reused=reused,
+        embedded=len(articles) - reused, skipped=skipped, seconds=time.perf_counter() - started, kb=kb.name)
+
+
+def current_snapshot(settings: Settings, kb: str) -> Path | None:
+    try:
+        return versions.resolve(versions.kb_dir(settings.index_dir, kb))
+    except KBSuggestError:
+        return None
+
+
+def build_index(source: Path, settings: Settings, embedder: Embedder, kb: KBSettings | None = None) -> IndexSummary:
+    """Build KB ``kb`` (default: the default KB) from ``source`` and publish it as its new current version."""
+    kb = kb or settings.default_kb()
+    root = versions.kb_dir(settings.index_dir, kb.name)
+    with versions.locked(root):
+        versions.recover(root)
+        with versions.staged(root) as staging:
+            summary = build_snapshot(source, settings, embedder, staging, kb=kb,
+                                     previous=current_snapshot(settings, kb.name))
+            name = versions.install(root, staging)
+        versions.point(root, name)
+        versions.recover(root)
+    summary.index_dir, summary.version = str(root), name
+    return summary

@@ -1,22 +1,30 @@
-"""One Settings class. Every value can be set by an environment variable ``KBSUGGEST_<NAME>``.
+"""Service settings (``Settings``, every value an environment variable ``KBSUGGEST_<NAME>``) and per-KB
+settings (``KBSettings``: one per knowledge base, from the KBs file ``kbs.toml``; the default KB from the
+environment).
 
 Settings are built by the composition roots (CLI, ``create_app``), never at import time.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import tomllib
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
+
+from kbsuggest.errors import ConfigError
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KBSUGGEST_", extra="ignore")
 
     # Where things live
-    index_dir: Path = Field(Path("var/index"), description="Directory of the built index (FAISS + manifest + metadata).")
+    index_dir: Path = Field(Path("var/index"), description="Directory of the built indexes: one subdirectory per KB, each with its versions.")
+    kbs_file: Path | None = Field(None, description="TOML file declaring the KBs one process serves (see \"Many knowledge bases\"); unset: only the default KB, configured by these variables.")
     db_path: Path = Field(Path("var/kbsuggest.db"), description="SQLite file for events, tickets and evaluation runs.")
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
 
@@ -34,7 +42,7 @@ class Settings(BaseSettings):
     article_base_url: str = Field("", description="URL prefix for articles whose front matter has no url (url = prefix/id).")
 
     # Suggest
-    min_score: float = Field(0.47, ge=-1.0, le=1.0, description="Suggestions whose calibrated score (probability of answering) is below this are not returned.")
+    min_score: float | None = Field(None, ge=-1.0, le=1.0, description="Suggestions whose calibrated score (probability of answering) is below this are not returned; unset: the threshold tuned for the KB, else its calibration's.")
     default_k: int = Field(3, ge=1, le=10, description="Suggestions returned when the caller does not ask for k.")
     max_k: int = Field(10, ge=1, le=50, description="Largest k a caller may ask for.")
     min_query_chars: int = Field(3, ge=1, description="Shorter queries (after trimming) get an empty list.")
@@ -58,11 +66,18 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated keys for the admin API (reindex, put/delete articles); none: admin API off."
     )
 
+    memory_budget_mb: int = Field(0, ge=0, description="Memory the loaded KBs may take together; beyond it the least recently used KB is unloaded (and reloaded on its next query). 0: no limit.")
+
     # Limits (per process)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     rate_limit_per_second: float = Field(20.0, ge=0, description="Requests per second each client IP may sustain (token bucket); 0: no limit.")
     rate_limit_burst: int = Field(40, ge=1, description="Requests a client IP may send at once before the rate limit applies.")
     request_timeout_seconds: float = Field(10.0, ge=0, description="Requests taking longer get 504 (admin API exempt); 0: no timeout.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is the client.")
+    max_header_bytes: int = Field(16384, ge=1024, le=1_048_576, description="Largest request line plus headers, in bytes (431 above).")
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A connection that has not sent a request's complete headers within this time is closed.")
+    keep_alive_seconds: float = Field(5.0, gt=0, description="An idle keep-alive connection is closed after this time.")
 
     # Server
     host: str = Field("127.0.0.1", description="Address `kbsuggest serve` binds to.")
@@ -77,9 +92,88 @@ class Settings(BaseSettings):
     events_max_bytes: int = Field(65536, ge=1024, description="Largest `POST /v1/events` body, in bytes (413 above).")
     deflection_window_minutes: int = Field(60, ge=1, description="A ticket within this time of opening an article means it did not deflect.")
 
-    @field_validator("agent_api_keys", "admin_api_keys", "cors_origins", mode="before")
+    @field_validator("agent_api_keys", "admin_api_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    def default_kb(self) -> "KBSettings":
+        """The default KB as the environment configures it (the KBs file may override it)."""
+        return KBSettings(
+            name=DEFAULT_KB, articles_dir=self.articles_dir, agent_api_keys=self.agent_api_keys,
+            admin_api_keys=self.admin_api_keys, cors_origins=self.cors_origins, min_score=self.min_score,
+            default_locale=self.default_locale, article_base_url=self.article_base_url,
+            require_audience=getattr(self, "require_audience", False))
+
+
+DEFAULT_KB = "default"
+KB_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # names a directory and a URL path segment
+
+
+class KBSettings(BaseModel):
+    """One knowledge base: where its articles are, who may see its internal articles or change it, how it answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=KB_NAME)
+    articles_dir: Path | None = Field(None, description="The KB folder the admin API writes to and reindexes from.")
+    agent_api_keys: list[str] = Field(default_factory=list, description="Keys that see this KB's internal articles and stats.")
+    admin_api_keys: list[str] = Field(default_factory=list, description="Keys that may change this KB.")
+    agent_api_keys_env: str | None = Field(None, description="Environment variable holding more agent keys (comma-separated).")
+    admin_api_keys_env: str | None = Field(None, description="Environment variable holding more admin keys (comma-separated).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins whose pages may call this KB's API.")
+    min_score: float | None = Field(None, ge=-1.0, le=1.0, description="Threshold on the calibrated score; unset: tuned, else calibrated.")
+    default_locale: str = Field("en", max_length=35)
+    article_base_url: str = Field("", max_length=500)
+    require_audience: bool = Field(True, description="Articles must declare `audience`; one without it is internal.")
+
+    @model_validator(mode="after")
+    def _keys_from_env(self) -> "KBSettings":
+        for field, env in (("agent_api_keys", self.agent_api_keys_env), ("admin_api_keys", self.admin_api_keys_env)):
+            if env:
+                extra = [k.strip() for k in os.environ.get(env, "").split(",") if k.strip()]
+                setattr(self, field, [*getattr(self, field), *extra])
+        return self
+
+
+def load_kbs(settings: Settings) -> dict[str, KBSettings]:
+    """Every configured KB by name: the default one from the environment, then the KBs file's ``[kbs.NAME]``
+    tables (a ``[kbs.default]`` table replaces the environment's default KB)."""
+    kbs = {DEFAULT_KB: settings.default_kb()}
+    if settings.kbs_file is None:
+        return kbs
+    path = Path(settings.kbs_file)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"the KBs file {str(path)!r} does not exist (KBSUGGEST_KBS_FILE)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the KBs file {str(path)!r} cannot be read: {exc}") from None
+    unknown = sorted(set(data) - {"kbs"})
+    if unknown or not isinstance(data.get("kbs", {}), dict):
+        raise ConfigError(f"{str(path)!r}: expected only [kbs.NAME] tables, found {', '.join(unknown) or 'kbs = ...'}")
+    for name, table in data.get("kbs", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{str(path)!r}: kbs.{name} must be a table")
+        base = path.parent
+        if "articles_dir" in table:
+            table = {**table, "articles_dir": base / Path(table["articles_dir"])}
+        try:
+            kbs[name] = KBSettings(name=name, **table)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "name"
+            raise ConfigError(f"{str(path)!r}: kbs.{name}.{where}: {first['msg']}") from None
+    return kbs

@@ -38,3 +38,17 @@ class Chunk:
     heading: str
     text: str  # what is embedded: title + heading path + section text (or a piece of it)
     body: str  # the section text of this piece alone, for snippets
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One article suggested for a query: exactly the shape the API returns."""
+
+    article_id: str
+    title: str
+    url: str
+    section: str | None  # heading of the matching section; None when it is the article's introduction
+    anchor: str
+    snippet: str
+    score: float  # calibrated probability that the article answers the query (kbsuggest/rank/calibration.py)
+    similarity: float = 0.0  # raw cosine similarity between the query and the matching chunk

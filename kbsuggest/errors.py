@@ -43,3 +43,32 @@ class InvalidPeriodError(KBSuggestError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class StoreUnavailableError(KBSuggestError):
+    """The service database cannot be opened, read or written (missing, corrupt, full, read-only)."""
+
+
+class UnknownKBError(KBSuggestError):
+    """No KB of this name is configured or built."""
+
+    def __init__(self, kb: str) -> None:
+        super().__init__(f"no knowledge base {kb!r}: build it with `kbsuggest index DIR --kb {kb}` or declare it "
+                         f"in the KBs file")
+        self.kb = kb
+
+
+class IndexUnavailableError(KBSuggestError):
+    """The KB exists but its index cannot be loaded; the message says why (never a server path)."""
+
+
+class ArticleConflictError(KBSuggestError):
+    """An admin write would change an article other than the one it names."""
+
+
+class ArticleNotFoundError(KBSuggestError):
+    """No article of the KB has this id."""
+
+
+class ReindexError(KBSuggestError):
+    """A build failed or did not contain the change; the previous index is still serving."""

@@ -6,12 +6,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from kbsuggest.kbs.admin import Indexer
 from kbsuggest.cli import main
+from kbsuggest.kbs.admin import Indexer
 
-from conftest import ADMIN_KEY, AGENT_KEY, make_admin_app
-
-ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+from conftest import ADMIN, ADMIN_KEY, AGENT_KEY, make_admin_app
 ARTICLE = """---
 title: Turn on zorbly mode
 audience: {audience}
@@ -21,9 +19,8 @@ Zorbly mode makes every dashboard zorbly. {extra}
 
 
 @pytest.fixture
-def client(tmp_path):
-    with TestClient(make_admin_app(tmp_path)) as client:
-        yield client
+def client(admin_client):
+    return admin_client
 
 
 def top(client, q, headers=None):
@@ -111,11 +108,11 @@ def test_failed_build_keeps_the_old_index_serving(client, tmp_path):
 
 
 def test_unexpected_build_error_is_json_and_rolls_the_file_back(client, tmp_path):
-    def explode(*args):
+    def explode(*args, **options):
         raise OSError("disk full")
 
-    client.app.state.admin = None
-    client.app.state.indexer = Indexer(parse=client.app.state.indexer.parse, build=explode)
+    admin = client.app.state.admin
+    admin.indexer = Indexer(parse=admin.indexer.parse, snapshot=explode)
     response = client.put("/v1/admin/articles/zorbly", headers=ADMIN, content=ARTICLE.format(audience="public", extra=""))
     assert response.status_code == 500
     assert response.json()["message"] == "unexpected OSError: disk full; the previous index is still serving"
@@ -125,7 +122,6 @@ def test_unexpected_build_error_is_json_and_rolls_the_file_back(client, tmp_path
 
 def test_reindex_recovers_a_service_started_without_an_index(tmp_path):
     app = make_admin_app(tmp_path)
-    app.state.suggester = None
     shutil.rmtree(app.state.settings.index_dir)
     with TestClient(app) as client:
         assert client.get("/readyz").status_code == 503

@@ -1,21 +1,9 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.http.app import create_app
-from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.http.schemas import SuggestResponse
-from kbsuggest.rank.suggester import Suggester
 
-from conftest import AGENT_KEY, make_settings
-
-AGENT = {"Authorization": f"Bearer {AGENT_KEY}"}
-
-
-@pytest.fixture(scope="module")
-def client(built_settings):
-    app = create_app(built_settings, Suggester.load(built_settings, HashEmbedder()))
-    with TestClient(app) as client:
-        yield client
+from conftest import AGENT, AGENT_KEY, make_app, make_settings
 
 
 def test_get_suggest_body(client):
@@ -102,7 +90,7 @@ def test_health_ready_docs(client):
 
 
 def test_without_an_index_the_service_says_why(tmp_path):
-    with TestClient(create_app(make_settings(tmp_path))) as client:
+    with TestClient(make_app(make_settings(tmp_path))) as client:
         response = client.get("/v1/suggest", params={"q": "password"})
         assert response.status_code == 503
         assert response.json()["error"] == "index_unavailable"

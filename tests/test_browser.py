@@ -21,7 +21,7 @@ import pytest
 from indexing.build import build_index
 from kbsuggest.http.app import create_app
 from kbsuggest.embed.hashing import HashEmbedder
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.kbs.load import load_suggester
 
 from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_settings
 
@@ -48,7 +48,7 @@ def kb(tmp_path_factory):
     (source / "html-title.md").write_text(HTML_ARTICLE)
     settings = make_settings(root, min_score=0.01)  # calibrated probabilities: low with the hash embedder
     build_index(source, settings, HashEmbedder())
-    return settings, Suggester.load(settings, HashEmbedder())
+    return settings, load_suggester(settings, HashEmbedder())
 
 
 class LiveServer:

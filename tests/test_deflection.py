@@ -4,10 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import sqlite3
+
 from kbsuggest.events.deflection import deflection_stats, period
 from kbsuggest.errors import InvalidPeriodError
-from kbsuggest.events.schema import EVENTS_MIGRATIONS, EventBatch, record
-from kbsuggest.db import open_db
+from kbsuggest.events.schema import EventBatch, record
+from kbsuggest.store.sqlite import SQLiteStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 WINDOW = timedelta(minutes=60)
@@ -34,16 +36,18 @@ def ticket(at=0, was_opened=False):
 def add(db, session, *events, received=T0 + timedelta(hours=3)):
     """Events dated exactly: the batch is 'sent' at T0 + 3 h and received then."""
     sent = MS + 3 * 3600 * 1000
-    record(db, EventBatch.model_validate({"session_id": session, "sent_at": sent, "events": list(events)}), received)
+    record(db, "default", EventBatch.model_validate({"session_id": session, "sent_at": sent, "events": list(events)}), received)
 
 
 @pytest.fixture
 def db(tmp_path):
-    return open_db(tmp_path / "service.db", EVENTS_MIGRATIONS, wal=True)
+    store = SQLiteStore(tmp_path / "service.db")
+    yield store
+    store.close()
 
 
-def figures(db, now=T0 + timedelta(days=1)):
-    return deflection_stats(db, T0 - timedelta(days=1), T0 + timedelta(days=1), WINDOW, now)
+def figures(db, now=T0 + timedelta(days=1), kb="default"):
+    return deflection_stats(db, kb, T0 - timedelta(days=1), T0 + timedelta(days=1), WINDOW, now)
 
 
 def test_each_session_gets_servicenows_class(db):
@@ -85,8 +89,8 @@ def test_event_times_come_from_the_age_on_the_client_clock(db):
     # A client clock a year off: the event is dated by its age (2 s), not by its own clock.
     skewed = {"session_id": "skewed-clock", "sent_at": 2_000, "events": [shown("refund", "billing-refunds") | {"at": 0}]}
     received = T0 + timedelta(hours=1)
-    record(db, EventBatch.model_validate(skewed), received)
-    assert db.execute("select at from events").fetchone()[0] == "2026-11-02T09:59:58.000Z"
+    record(db, "default", EventBatch.model_validate(skewed), received)
+    assert sqlite3.connect(db.path).execute("select at from events").fetchone()[0] == "2026-11-02T09:59:58.000Z"
 
 
 def test_period_parses_days_and_times_and_rejects_nonsense():

@@ -13,7 +13,7 @@ from indexing.build import build_index
 from kbsuggest.cli import main
 from kbsuggest.config import Settings
 from kbsuggest.embed.hashing import HashEmbedder
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.kbs.load import load_suggester
 
 from conftest import REPO
 
@@ -156,15 +156,15 @@ def test_tune_threshold_round_trip_survives_reindex_and_env_wins(sample_index, t
                  "--target-precision", "0.8", "--max-false-rate", "0.5", "--tune-threshold")
     assert result.exit_code == 0, result.stderr
     recommended = json.loads((tmp_path / "out" / "metrics.json").read_text())["systems"]["kbsuggest"]["threshold"]["recommended"]
-    assert f"stored min_score {recommended} for hash-256" in result.stdout
+    assert f"stored min_score {recommended} for KB default, hash-256" in result.stdout
     monkeypatch.delenv("KBSUGGEST_MIN_SCORE", raising=False)
     settings = Settings(index_dir=sample_index, db_path=db, embedder="hash")
     build_index(REPO / "articles", settings, HashEmbedder())  # reindexing keeps the tuned value
-    assert Suggester.load(settings, HashEmbedder()).settings.min_score == recommended
+    assert load_suggester(settings, HashEmbedder()).policy.min_score == recommended
     monkeypatch.setenv("KBSUGGEST_MIN_SCORE", "0.61")
-    assert Suggester.load(Settings(index_dir=sample_index, db_path=db, embedder="hash"), HashEmbedder()).settings.min_score == 0.61
-    assert Suggester.load(Settings(index_dir=sample_index, db_path=tmp_path / "other.db", embedder="hash",
-                                   min_score=0.2), HashEmbedder()).settings.min_score == 0.2
+    assert load_suggester(Settings(index_dir=sample_index, db_path=db, embedder="hash"), HashEmbedder()).policy.min_score == 0.61
+    assert load_suggester(Settings(index_dir=sample_index, db_path=tmp_path / "other.db", embedder="hash",
+                                   min_score=0.2), HashEmbedder()).policy.min_score == 0.2
 
 
 def test_tune_threshold_unreachable_is_an_error(sample_index, tmp_path):

@@ -76,13 +76,8 @@ def test_fuzz_every_operation(tmp_path):
     assert not [code for code in statuses if code >= 500]
 
 
-def test_undecodable_json_body_is_a_documented_400(built_settings, suggester):
+def test_undecodable_json_body_is_a_documented_400(client):
     """Found by the negative fuzzer: FastAPI's 400 for a non-UTF-8 JSON body was undocumented."""
-    from fastapi.testclient import TestClient
-
-    from kbsuggest.http.app import create_app
-
-    app = create_app(built_settings, suggester)
-    response = TestClient(app).post("/v1/suggest", content=b"\xd5e", headers={"Content-Type": "application/json"})
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
-    assert "400" in app.openapi()["paths"]["/v1/suggest"]["post"]["responses"]
+    response = client.post("/v1/suggest", content=b"\xd5e", headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (400, "bad_request")
+    assert "400" in client.app.openapi()["paths"]["/v1/suggest"]["post"]["responses"]

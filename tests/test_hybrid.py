@@ -95,7 +95,7 @@ def test_calibration_is_monotone_in_every_feature():
         higher[0, i] += 0.2
         assert calibration.probability(higher)[0] > calibration.probability(base)[0]
     assert 0.0 < calibration.threshold < 1.0
-    assert Settings.model_fields["min_score"].default == calibration.threshold  # the default is the calibrated one
+    assert Settings.model_fields["min_score"].default is None  # unset: the calibration's threshold applies
 
 
 def test_the_serving_path_never_imports_scikit_learn():

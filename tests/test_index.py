@@ -6,19 +6,22 @@ import pytest
 from indexing.build import build_index
 from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, KBSuggestError
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.kbs.load import load_suggester
 from kbsuggest.index.format import load_index, read_manifest
 
-from conftest import FIXTURE_KB, FIXTURES, SHARED_DATA, make_settings
+from conftest import FIXTURE_KB, FIXTURES, SHARED_DATA, make_settings, snapshot_dir
 
 
 def test_build_writes_manifest_and_reports_counts(settings):
     summary = build_index(FIXTURE_KB, settings, HashEmbedder())
     assert (summary.articles, summary.internal, summary.embedded, summary.reused, summary.skipped) == (10, 1, 10, 0, [])
-    manifest = read_manifest(settings.index_dir)
+    manifest = read_manifest(snapshot_dir(settings))
     assert (manifest.model, manifest.dim, manifest.article_count, manifest.index_type) == ("hash-256", 256, 10, "flat")
     assert manifest.chunk_count == summary.chunks == 29
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == ["faiss.index", "kb.db", "manifest.json"]
+    assert (summary.kb, summary.version, manifest.kb) == ("default", "v000001", "default")
+    assert sorted(p.name for p in snapshot_dir(settings).iterdir()) == [
+        "calibration.json", "faiss.index", "kb.db", "manifest.json"]
+    assert sorted(p.name for p in (settings.index_dir / "default").iterdir()) == [".lock", "CURRENT", "versions"]
 
 
 def test_rebuild_reuses_unchanged_articles(tmp_path):
@@ -28,13 +31,13 @@ def test_rebuild_reuses_unchanged_articles(tmp_path):
         (kb / path.name).write_text(path.read_text())
     settings = make_settings(tmp_path)
     build_index(kb, settings, HashEmbedder())
-    first = Suggester.load(settings, HashEmbedder()).suggest("webhook signatures")
+    first = load_suggester(settings, HashEmbedder()).suggest("webhook signatures")
     again = build_index(kb, settings, HashEmbedder())
     assert (again.reused, again.embedded) == (8, 0)
     (kb / "webhooks.md").write_text((kb / "webhooks.md").read_text() + "\nMore text.\n")
     edited = build_index(kb, settings, HashEmbedder())
     assert (edited.reused, edited.embedded) == (7, 1)
-    after = Suggester.load(settings, HashEmbedder()).suggest("webhook signatures")[0]
+    after = load_suggester(settings, HashEmbedder()).suggest("webhook signatures")[0]
     assert (after.article_id, after.anchor, after.snippet) == (
         first[0].article_id, first[0].anchor, "Compute an HMAC of the payload with your signing secret. More text.")
 
@@ -55,7 +58,7 @@ def test_broken_files_reported_and_rest_indexed(settings):
 
 def test_loading_with_another_model_is_a_clear_error(built_settings):
     with pytest.raises(IndexMismatchError, match=r"built with model 'hash-256' \(dim 256\).*'hash-128' \(dim 128\)"):
-        load_index(built_settings.index_dir, "hash-128", 128)
+        load_index(snapshot_dir(built_settings), "hash-128", 128)
 
 
 def test_missing_and_corrupt_index(tmp_path, built_settings):
@@ -63,7 +66,7 @@ def test_missing_and_corrupt_index(tmp_path, built_settings):
         read_manifest(tmp_path / "nowhere")
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "manifest.json").write_text(built_settings.index_dir.joinpath("manifest.json").read_text())
+    (broken / "manifest.json").write_text(snapshot_dir(built_settings).joinpath("manifest.json").read_text())
     (broken / "faiss.index").write_bytes(b"not faiss")
     with pytest.raises(IndexCorruptError, match="cannot read"):
         load_index(broken, "hash-256", 256)
@@ -80,7 +83,7 @@ def test_empty_source_is_an_error(tmp_path, settings):
 
 def test_failed_build_keeps_the_previous_index(tmp_path, settings):
     build_index(FIXTURE_KB, settings, HashEmbedder())
-    before = read_manifest(settings.index_dir)
+    before = read_manifest(snapshot_dir(settings))
 
     class Exploding(HashEmbedder):
         def encode(self, texts):
@@ -88,8 +91,8 @@ def test_failed_build_keeps_the_previous_index(tmp_path, settings):
 
     with pytest.raises(RuntimeError):
         build_index(FIXTURE_KB, settings, Exploding(dim=128))
-    assert read_manifest(settings.index_dir) == before
-    assert [p.name for p in settings.index_dir.parent.iterdir() if p.name.startswith(".")] == []
+    assert read_manifest(snapshot_dir(settings)) == before
+    assert [p.name for p in (settings.index_dir / "default" / "versions").iterdir()] == ["v000001"]  # no staging left
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "plausible_docs").is_dir(), reason="../shared/data not present")

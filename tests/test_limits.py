@@ -6,26 +6,25 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.http.app import create_app
 from kbsuggest.http.limits import RateLimit, RequestTimeout
 
-from conftest import make_settings
+from conftest import make_app, make_settings
 
 
 @pytest.fixture
-def client(built_settings, suggester):
+def limited(tmp_path, built_settings):
     settings = built_settings.model_copy(update={"rate_limit_per_second": 0.001, "rate_limit_burst": 3,
-                                                 "max_body_bytes": 2048})
-    with TestClient(create_app(settings, suggester)) as client:
+                                                 "max_body_bytes": 2048, "db_path": tmp_path / "k.db"})
+    with TestClient(make_app(settings)) as client:
         yield client
 
 
-def test_rate_limit_is_429_with_retry_after(client):
-    statuses = [client.get("/v1/suggest", params={"q": "password"}).status_code for _ in range(4)]
+def test_rate_limit_is_429_with_retry_after(limited):
+    statuses = [limited.get("/v1/suggest", params={"q": "password"}).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]  # a burst of 3, then one token per 1,000 s
-    limited = client.post("/v1/suggest", json={"query": "password"})
-    assert (limited.status_code, limited.headers["Retry-After"], limited.json()["error"]) == (429, "1000", "rate_limited")
-    assert [client.get("/readyz").status_code for _ in range(5)] == [200] * 5  # probes are never limited
+    refused = limited.post("/v1/suggest", json={"query": "password"})
+    assert (refused.status_code, refused.headers["Retry-After"], refused.json()["error"]) == (429, "1000", "rate_limited")
+    assert [limited.get("/readyz").status_code for _ in range(5)] == [200] * 5  # probes are never limited
 
 
 def test_token_bucket_refills_per_client():
@@ -45,21 +44,21 @@ def test_bucket_memory_is_bounded(monkeypatch):
     assert len(bucket.buckets) == 100
 
 
-def test_body_over_the_limit_is_413(client):
-    response = client.post("/v1/suggest", content=json.dumps({"query": "x" * 3000}),
+def test_body_over_the_limit_is_413(limited):
+    response = limited.post("/v1/suggest", content=json.dumps({"query": "x" * 3000}),
                            headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()["error"]) == (413, "body_too_large")
 
 
-def test_chunked_body_over_the_limit_is_413(client):
+def test_chunked_body_over_the_limit_is_413(limited):
     chunks = (b"x" * 1000 for _ in range(5))  # no Content-Length: sent chunked
-    response = client.post("/v1/suggest", content=chunks, headers={"Content-Type": "application/json"})
+    response = limited.post("/v1/suggest", content=chunks, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()["error"]) == (413, "body_too_large")
 
 
-def test_chunked_body_under_the_limit_passes(client):
+def test_chunked_body_under_the_limit_passes(limited):
     chunks = iter([b'{"query": "reset my ', b'password email"}'])
-    response = client.post("/v1/suggest", content=chunks, headers={"Content-Type": "application/json"})
+    response = limited.post("/v1/suggest", content=chunks, headers={"Content-Type": "application/json"})
     assert response.json()["suggestions"][0]["article_id"] == "password-reset"
 
 
@@ -93,7 +92,7 @@ def test_slow_request_is_504_and_admin_is_exempt():
 
 
 def test_openapi_documents_the_limits(tmp_path):
-    paths = create_app(make_settings(tmp_path, rate_limit_per_second=5)).openapi()["paths"]
+    paths = make_app(make_settings(tmp_path, rate_limit_per_second=5)).openapi()["paths"]
     assert {"413", "429", "504"} <= set(paths["/v1/suggest"]["post"]["responses"])
     assert "413" not in paths["/v1/suggest"]["get"]["responses"]
     assert "429" not in paths["/readyz"]["get"]["responses"]

@@ -4,7 +4,7 @@ import pytest
 
 from indexing.build import build_index
 from kbsuggest.embed import create_embedder
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.kbs.load import load_suggester
 
 from conftest import REPO, make_settings
 
@@ -16,7 +16,7 @@ def sample_kb(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("sample"), embedder="sentence-transformers", min_score=0.3)
     embedder = create_embedder("sentence-transformers")
     build_index(REPO / "articles", settings, embedder)
-    return Suggester.load(settings, embedder)
+    return load_suggester(settings, embedder)
 
 
 def ids(results):

@@ -10,7 +10,7 @@ import pytest
 from indexing.build import build_index
 from kbsuggest.embed.models import FP32_FILE, INT8_FILE, models_dir as default_models_dir
 from kbsuggest.embed.onnx import OnnxEmbedder
-from kbsuggest.rank.suggester import Suggester
+from kbsuggest.kbs.load import load_suggester
 
 from conftest import FIXTURE_KB, REPO, make_settings
 
@@ -58,7 +58,7 @@ def test_int8_stays_close_and_is_normalized(models_dir, reference):
 def test_int8_on_the_sample_kb(models_dir, tmp_path):
     settings = make_settings(tmp_path, embedder="onnx", model_path=models_dir / INT8_FILE, min_score=0.3)
     build_index(REPO / "articles", settings, OnnxEmbedder(settings.model_path))
-    suggester = Suggester.load(settings)
+    suggester = load_suggester(settings)
     assert suggester.manifest.model == "onnx/all-MiniLM-L6-v2-int8"
     assert suggester.manifest.model_file.startswith(f"{INT8_FILE} sha256:")
     assert suggester.suggest("I forgot my password")[0].article_id == "password-reset"

@@ -1,6 +1,7 @@
 from kbsuggest.config import Settings
 from kbsuggest.embed.hashing import HashEmbedder
-from kbsuggest.rank.suggester import Suggester, make_snippet
+from kbsuggest.kbs.load import load_suggester
+from kbsuggest.rank.suggester import make_snippet
 
 
 def ids(results):
@@ -60,7 +61,7 @@ def test_filters_look_past_the_first_candidates(tmp_path):
     (kb / "public.md").write_text("---\ntitle: Billing\n---\nrefund policy and invoices\n")
     settings = Settings(index_dir=tmp_path / "index", embedder="hash", min_score=-1)
     build_index(kb, settings, HashEmbedder())
-    assert ids(Suggester.load(settings, HashEmbedder()).suggest("refund")) == ["public"]
+    assert ids(load_suggester(settings, HashEmbedder()).suggest("refund")) == ["public"]
 
 
 def test_snippet_cut_at_a_word():

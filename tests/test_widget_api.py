@@ -6,23 +6,14 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.http.app import create_app
 from kbsuggest.db import open_db
 
-from conftest import AGENT_KEY, REPO, make_settings
-
-AUTH = {"Authorization": f"Bearer {AGENT_KEY}"}
-
-
-def client_for(tmp_path, built_settings, suggester, **overrides) -> TestClient:
-    settings = make_settings(tmp_path, index_dir=built_settings.index_dir, **overrides)
-    return TestClient(create_app(settings, suggester))
+from conftest import AGENT as AUTH
+from conftest import REPO, make_app, make_settings
 
 
-@pytest.fixture
-def client(tmp_path, built_settings, suggester):
-    with client_for(tmp_path, built_settings, suggester) as c:
-        yield c
+def client_for(tmp_path, built_settings, **overrides) -> TestClient:
+    return TestClient(make_app(make_settings(tmp_path, index_dir=built_settings.index_dir, **overrides)))
 
 
 def batch(*events, session="a1b2c3d4e5f6"):
@@ -86,8 +77,8 @@ def test_stats_need_an_agent_key_and_count_sessions(client):
     assert (r.status_code, r.json()["field"]) == (422, "from")
 
 
-def test_stats_are_refused_when_no_agent_key_is_configured(tmp_path, built_settings, suggester):
-    with client_for(tmp_path, built_settings, suggester, agent_api_keys=[]) as c:
+def test_stats_are_refused_when_no_agent_key_is_configured(tmp_path, built_settings):
+    with client_for(tmp_path, built_settings, agent_api_keys=[]) as c:
         assert c.get("/v1/stats/deflection").status_code == 403
 
 
@@ -96,8 +87,8 @@ def test_cors_is_same_origin_only_by_default(client):
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_cors_allows_the_configured_origins(tmp_path, built_settings, suggester):
-    with client_for(tmp_path, built_settings, suggester, cors_origins="https://shop.example") as c:
+def test_cors_allows_the_configured_origins(tmp_path, built_settings):
+    with client_for(tmp_path, built_settings, cors_origins="https://shop.example") as c:
         pre = c.options("/v1/suggest", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
                                                "Access-Control-Request-Headers": "content-type"})
         assert (pre.status_code, pre.headers["access-control-allow-origin"]) == (200, "https://shop.example")

@@ -47,9 +47,7 @@ TICKETS_MIGRATIONS: list[Migration] = [("tickets-001-create", _tickets_001)]
 
 
 def open_tickets_db(path: Path | str) -> sqlite_utils.Database:
-    from gaps.runs import RUNS_MIGRATIONS  # runs live in the same database
-
-    return open_db(path, [*TICKETS_MIGRATIONS, *RUNS_MIGRATIONS], wal=True)
+    return open_db(path, TICKETS_MIGRATIONS, wal=True)
 
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M")

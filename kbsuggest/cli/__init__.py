@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import indexer, settings_from
+from kbsuggest.cli.context import CLIContext, indexer, kb_option
 from kbsuggest.errors import KBSuggestError
+from kbsuggest.text import terminal_safe
 
 
 class Group(click.Group):
@@ -18,53 +19,56 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except KBSuggestError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            message = str(exc)
+        except OSError as exc:  # a file the command needs cannot be read or written
+            message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+        click.echo(f"error: {terminal_safe(message)}", err=True)
+        sys.exit(1)
 
 
 @click.group(cls=Group)
-@click.option("--index-dir", type=click.Path(path_type=Path), help="Index directory [env KBSUGGEST_INDEX_DIR].")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Directory of the KBs' indexes [env KBSUGGEST_INDEX_DIR].")
 @click.option("--embedder", help="Embedding backend [env KBSUGGEST_EMBEDDER].")
+@click.option("--kbs-file", type=click.Path(path_type=Path), help="The KBs file [env KBSUGGEST_KBS_FILE].")
 @click.version_option(package_name="kbsuggest")
 @click.pass_context
-def main(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> None:
-    """Suggest help articles for ticket titles; build and inspect the index."""
-    ctx.obj = {k: v for k, v in {"index_dir": index_dir, "embedder": embedder}.items() if v is not None}
+def main(ctx: click.Context, index_dir: Path | None, embedder: str | None, kbs_file: Path | None) -> None:
+    """Suggest help articles for ticket titles; build and inspect the indexes of one or many KBs."""
+    options = {"index_dir": index_dir, "embedder": embedder, "kbs_file": kbs_file}
+    ctx.obj = CLIContext({k: v for k, v in options.items() if v is not None})
 
 
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
-@click.pass_context
-def index(ctx: click.Context, source: Path) -> None:
-    """Index every Markdown file under SOURCE into the index directory."""
+@kb_option
+@click.pass_obj
+def index(obj: CLIContext, source: Path, kb: str) -> None:
+    """Index every Markdown file under SOURCE as KB --kb (a new version of it, published atomically)."""
     from indexing.build import build_index
     from kbsuggest.embed import make_embedder
 
-    settings = settings_from(ctx)
-    summary = build_index(source, settings, make_embedder(settings))
+    settings = obj.settings()
+    summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings))
     click.echo(f"indexed {summary.articles} articles ({summary.internal} internal) as {summary.chunks} chunks "
-               f"from {summary.source} into {summary.index_dir}")
+               f"from {summary.source} into KB {summary.kb} ({summary.version}, {summary.index_dir})")
     click.echo(f"model {summary.model}: embedded {summary.embedded} articles, reused {summary.reused} unchanged")
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
-        click.echo(f"  skipped {path}: {reason}")
+        click.echo(terminal_safe(f"  skipped {path}: {reason}"))
     click.echo(f"took {summary.seconds:.1f} s")
 
 
 @main.command()
 @click.option("--host", help="Bind address [env KBSUGGEST_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [env KBSUGGEST_PORT, default 8000].")
-@click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the suggest API (and the demo page) over HTTP."""
-    import uvicorn
-
+@click.pass_obj
+def serve(obj: CLIContext, host: str | None, port: int | None) -> None:
+    """Serve every KB's suggest API (and the demo page) over HTTP."""
     from kbsuggest.http.app import create_app
+    from kbsuggest.http.server import run
 
-    settings = settings_from(ctx, host=host, port=port)
-    app = create_app(settings)
-    app.state.indexer = indexer()  # lets the admin API rebuild the index
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
+    settings = obj.settings(host=host, port=port)
+    run(create_app(settings, indexer=indexer()), settings)  # the indexer lets the admin API rebuild indexes
 
 
 @main.command()
@@ -73,39 +77,46 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--locale", help="Only articles in this locale.")
 @click.option("--product", help="Only articles of this product.")
 @click.option("--internal", is_flag=True, help="Include internal (agent-only) articles.")
-@click.pass_context
-def suggest(ctx: click.Context, text: str, k: int, locale: str | None, product: str | None, internal: bool) -> None:
+@kb_option
+@click.pass_obj
+def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str | None, internal: bool, kb: str) -> None:
     """Show the articles suggested for TEXT."""
-    from kbsuggest.rank.suggester import Suggester
+    from kbsuggest.kbs.load import build_suggester
+    from kbsuggest.embed import make_embedder
 
-    found = Suggester.load(settings_from(ctx)).suggest(text, k, locale=locale, product=product, include_internal=internal)
+    settings = obj.settings()
+    suggester = build_suggester(settings, obj.kb(kb, settings), make_embedder(settings), obj.store(settings))
+    found = suggester.suggest(text, k, locale=locale, product=product, include_internal=internal)
     if not found:
         click.echo("no suggestion above the threshold")
         return
     click.echo(f"{'#':<2} {'score':>6}  {'article':<28} section")
     for rank, s in enumerate(found, 1):
-        click.echo(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}")
-        click.echo(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}")
+        click.echo(terminal_safe(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}"))
+        click.echo(terminal_safe(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}"))
 
 
 @main.command()
-@click.pass_context
-def info(ctx: click.Context) -> None:
-    """Statistics of the index: articles, chunks, model, when it was built."""
-    from kbsuggest.db import open_db
-    from kbsuggest.index.format import KB_FILE, read_manifest
+@kb_option
+@click.pass_obj
+def info(obj: CLIContext, kb: str) -> None:
+    """Statistics of a KB's index: articles, chunks, model, version, when it was built; or every KB."""
+    from kbsuggest.index import kbdb
+    from kbsuggest.index.format import read_manifest
+    from kbsuggest.index.versions import kb_dir, list_kbs, resolve, version_names
 
-    settings = settings_from(ctx)
-    manifest = read_manifest(settings.index_dir)
-    db = open_db(settings.index_dir / KB_FILE)
-    click.echo(f"index       {settings.index_dir}")
+    settings = obj.settings()
+    directory = resolve(kb_dir(settings.index_dir, obj.kb(kb, settings).name))
+    manifest = read_manifest(directory)
+    click.echo(f"kb          {kb} (all built: {', '.join(list_kbs(settings.index_dir))})")
+    click.echo(f"version     {directory.name} of {', '.join(version_names(directory.parent.parent))} in {directory}")
     click.echo(f"model       {manifest.model} (dim {manifest.dim}, {manifest.index_type} index)")
     click.echo(f"built       {manifest.created_at} by kbsuggest {manifest.kbsuggest_version}")
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
+    click.echo(f"calibration {manifest.calibration.get('source', 'packaged default')}")
     for column in ("audience", "locale", "product"):
-        counts = db.execute(f"select {column}, count(*) from articles group by 1 order by 2 desc").fetchall()
-        click.echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
-    db.conn.close()
+        counts = kbdb.counts_by(directory, column)
+        click.echo(terminal_safe(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts)))
 
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.

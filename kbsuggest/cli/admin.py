@@ -12,16 +12,20 @@ from pathlib import Path
 
 import click
 
+from kbsuggest.cli.context import kb_option
+
 
 @click.group()
 @click.option("--url", envvar="KBSUGGEST_ADMIN_URL", help="Base URL of a running server [env KBSUGGEST_ADMIN_URL].")
 @click.option("--key", envvar="KBSUGGEST_ADMIN_KEY", help="Admin key for --url [env KBSUGGEST_ADMIN_KEY].")
 @click.option("--articles-dir", type=click.Path(path_type=Path), help="KB folder [env KBSUGGEST_ARTICLES_DIR].")
+@kb_option
 @click.pass_context
-def admin(ctx: click.Context, url: str | None, key: str | None, articles_dir: Path | None) -> None:
-    """Reindex, or put/delete one article, locally or on a running server (--url)."""
-    ctx.obj = {**ctx.obj, **({"articles_dir": articles_dir} if articles_dir else {})}
-    ctx.meta["admin_url"], ctx.meta["admin_key"] = url, key
+def admin(ctx: click.Context, url: str | None, key: str | None, articles_dir: Path | None, kb: str) -> None:
+    """Reindex, or put/delete one article of a KB, locally or on a running server (--url)."""
+    if articles_dir:
+        ctx.obj.overrides["articles_dir"] = articles_dir
+    ctx.meta["admin_url"], ctx.meta["admin_key"], ctx.meta["kb"] = url, key, kb
 
 
 def _call(ctx: click.Context, method: str, path: str, body: bytes | None = None) -> dict:
@@ -32,7 +36,8 @@ def _call(ctx: click.Context, method: str, path: str, body: bytes | None = None)
     from kbsuggest.errors import KBSuggestError
 
     headers = {"Authorization": f"Bearer {ctx.meta['admin_key'] or ''}", "Content-Type": "text/markdown; charset=utf-8"}
-    request = urllib.request.Request(ctx.meta["admin_url"].rstrip("/") + path, body, headers, method=method)
+    prefix = "/v1" if ctx.meta["kb"] == "default" else f"/v1/kbs/{ctx.meta['kb']}"
+    request = urllib.request.Request(ctx.meta["admin_url"].rstrip("/") + prefix + path, body, headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
             return json.loads(response.read())
@@ -47,13 +52,14 @@ def _call(ctx: click.Context, method: str, path: str, body: bytes | None = None)
 
 
 def _local(ctx: click.Context):
-    from types import SimpleNamespace
-
+    from kbsuggest.cli.context import CLIContext, indexer
     from kbsuggest.kbs.admin import KBAdmin
-    from kbsuggest.cli.context import indexer, settings_from
+    from kbsuggest.kbs.registry import Registry
 
-    settings = settings_from(ctx)
-    return KBAdmin(settings, indexer(), SimpleNamespace(suggester=None, load_error=None))
+    obj = ctx.find_object(CLIContext)
+    settings = obj.settings()
+    obj.kb(ctx.meta["kb"], settings)  # a valid name
+    return KBAdmin(Registry(settings, store=obj.store(settings)), indexer())
 
 
 def _report(result: dict) -> None:
@@ -69,7 +75,7 @@ def _report(result: dict) -> None:
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the index from the KB folder."""
-    _report(_call(ctx, "POST", "/v1/admin/reindex") if ctx.meta["admin_url"] else vars(_local(ctx).reindex()))
+    _report(_call(ctx, "POST", "/admin/reindex") if ctx.meta["admin_url"] else vars(_local(ctx).reindex(ctx.meta["kb"])))
 
 
 @admin.command()
@@ -83,9 +89,9 @@ def put(ctx: click.Context, file: Path, article_id: str | None) -> None:
     text = file.read_text(encoding="utf-8")
     article_id = article_id or indexer().parse(text, file.name).id
     if ctx.meta["admin_url"]:
-        _report(_call(ctx, "PUT", f"/v1/admin/articles/{article_id}", text.encode("utf-8")))
+        _report(_call(ctx, "PUT", f"/admin/articles/{article_id}", text.encode("utf-8")))
     else:
-        _report(vars(_local(ctx).put_article(article_id, text)))
+        _report(vars(_local(ctx).put_article(ctx.meta["kb"], article_id, text)))
 
 
 @admin.command()
@@ -94,6 +100,6 @@ def put(ctx: click.Context, file: Path, article_id: str | None) -> None:
 def delete(ctx: click.Context, article_id: str) -> None:
     """Delete the article ARTICLE_ID from the KB folder, and reindex."""
     if ctx.meta["admin_url"]:
-        _report(_call(ctx, "DELETE", f"/v1/admin/articles/{article_id}"))
+        _report(_call(ctx, "DELETE", f"/admin/articles/{article_id}"))
     else:
-        _report(vars(_local(ctx).delete_article(article_id)))
+        _report(vars(_local(ctx).delete_article(ctx.meta["kb"], article_id)))

@@ -1,30 +1,66 @@
-"""What every command needs: settings from the global options and the environment, and the indexer.
-
-Offline packages are imported inside these functions, never at module level.
+"""What every command needs: the context object (settings from the global options and the environment,
+the KBs, the store) and the indexer. Offline packages are imported inside functions, never at module level.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import click
 
+from kbsuggest.config import DEFAULT_KB, KB_NAME
 
-def indexer():
-    """The offline parser and builder the admin operations run (the core never imports ``indexing``)."""
-    from indexing.build import build_index
-    from indexing.markdown import parse_article
-    from kbsuggest.kbs.admin import Indexer
+kb_option = click.option("--kb", "kb", default=DEFAULT_KB, show_default=True, metavar="NAME",
+                         help="The knowledge base (see the KBs file, KBSUGGEST_KBS_FILE).")
 
-    return Indexer(parse=parse_article, build=build_index)
+
+@dataclass
+class CLIContext:
+    overrides: dict = field(default_factory=dict)  # from the global options
+
+    def settings(self, **overrides):
+        from pydantic import ValidationError
+
+        from kbsuggest.config import Settings
+        from kbsuggest.errors import ConfigError
+
+        values = {**self.overrides, **{k: v for k, v in overrides.items() if v is not None}}
+        try:
+            return Settings(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(f"setting {first['loc'][0]}: {first['msg']}") from None
+
+    def kb(self, name: str, settings=None):
+        """The KB's settings (a KB the KBs file does not declare gets the defaults)."""
+        import re
+
+        from kbsuggest.config import KBSettings, load_kbs
+        from kbsuggest.errors import ConfigError
+
+        if not re.fullmatch(KB_NAME, name):
+            raise ConfigError(f"--kb {name!r}: a KB name is 1-63 lowercase letters, digits, '-' or '_'")
+        return load_kbs(settings or self.settings()).get(name) or KBSettings(name=name)
+
+    def store(self, settings=None, must_exist: bool = False):
+        from kbsuggest.errors import ConfigError
+        from kbsuggest.store import open_store
+
+        settings = settings or self.settings()
+        if must_exist and not Path(settings.db_path).exists():
+            raise ConfigError(f"no service database at {settings.db_path}: serve the widget first, or pass --db")
+        return open_store(settings)
 
 
 def settings_from(ctx: click.Context, **overrides):
-    from pydantic import ValidationError
+    return ctx.find_object(CLIContext).settings(**overrides)
 
-    from kbsuggest.config import Settings
 
-    values = {**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}}
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise click.ClickException(f"setting {first['loc'][0]}: {first['msg']}") from None
+def indexer():
+    """The offline parser and snapshot builder the admin operations run (the core never imports ``indexing``)."""
+    from indexing.build import build_snapshot
+    from indexing.markdown import parse_article
+    from kbsuggest.kbs.admin import Indexer
+
+    return Indexer(parse=parse_article, snapshot=build_snapshot)

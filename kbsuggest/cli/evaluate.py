@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from kbsuggest.cli.context import kb_option
+
 
 @click.command()
 @click.argument("tickets", required=False, type=click.Path(path_type=Path))
@@ -27,15 +29,19 @@ import click
 @click.option("--compare", is_flag=True, help="Show recorded runs side by side instead of evaluating.")
 @click.option("--runs", help="With --compare: comma-separated run ids (default: the last five).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@kb_option
 @click.pass_context
 def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple[str, ...], fmt: str | None,
              every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
-             no_baselines: bool, compare: bool, runs: str | None, quiet: bool) -> None:
+             no_baselines: bool, compare: bool, runs: str | None, quiet: bool, kb: str) -> None:
     """Replay historical TICKETS (CSV or JSONL) keystroke by keystroke and report deflection."""
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import CLIContext
     from kbsuggest.errors import ConfigError
 
-    settings = settings_from(ctx)
+    obj = ctx.find_object(CLIContext)
+    settings = obj.settings()
+    kb = obj.kb(kb, settings).name
+    store = obj.store(settings)
     if compare:
         from evaluation.report import compare_table
         from evaluation.runs import load_runs
@@ -44,7 +50,7 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
             ids = [int(i) for i in runs.split(",")] if runs else None
         except ValueError:
             raise ConfigError(f"--runs {runs!r} must be comma-separated run ids, e.g. --runs 3,4") from None
-        click.echo(compare_table(load_runs(settings, ids)))
+        click.echo(compare_table(load_runs(store, kb, ids)))
         return
     if tickets is None:
         raise ConfigError("missing TICKETS: pass a CSV or JSONL file of tickets (or --compare)")
@@ -55,7 +61,6 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
     from evaluation.report import SUMMARY_HEADER, summary_rows, write_reports
     from evaluation.runs import record_run
     from tickets.records import parse_mapping
-    from kbsuggest.store.thresholds import store_min_score
 
     bar = tqdm(total=0, unit="prefix", disable=quiet or None, leave=False)
 
@@ -66,14 +71,14 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
     try:
         result = run_evaluation(settings, tickets, mapping=parse_mapping(mapping), fmt=fmt, every=every,
                                 target_precision=target_precision, max_false_rate=max_false_rate,
-                                include_internal=internal,
-                                baselines=not no_baselines, progress=progress)
+                                include_internal=internal, baselines=not no_baselines, progress=progress,
+                                kb=kb, store=store)
     finally:
         bar.close()
     notes = [str(b) for b in result.bad_rows] + result.skipped
     for note in notes:
         click.echo(f"skipped {note}", err=True)
-    run_id = record_run(settings, result.metrics, result.seconds)
+    run_id = record_run(store, kb, settings, result.metrics, result.seconds)
     paths = write_reports(result.metrics, out, notes)
     counts = result.metrics["tickets"]
     click.echo(f"run #{run_id}: {counts['evaluated']} tickets ({counts['answerable']} answerable, "
@@ -88,7 +93,7 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
         if recommended is None:
             raise ConfigError(f"no threshold reaches precision {target_precision} with at most {max_false_rate} "
                               f"false suggestions on these tickets; lower --target-precision or raise --max-false-rate")
-        store_min_score(settings, result.model, recommended, target_precision, run_id)
-        click.echo(f"stored min_score {recommended} for {result.model} in {settings.db_path}"
-                   + (" (KBSUGGEST_MIN_SCORE is set explicitly and still wins)"
-                      if "min_score" in settings.model_fields_set else ""))
+        store.set_threshold(kb, result.model, result.scale, recommended, target_precision, run_id)
+        click.echo(f"stored min_score {recommended} for KB {kb}, {result.model} in {settings.db_path}"
+                   + (" (an explicit min_score for this KB is set and still wins)"
+                      if obj.kb(kb, settings).min_score is not None else ""))

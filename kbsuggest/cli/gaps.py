@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from kbsuggest.cli.context import kb_option
+
 
 @click.group()
 def tickets() -> None:
@@ -51,16 +53,19 @@ def _tqdm_progress(stage: str, total: int):
               help="Directory for gaps.html, gaps.csv and gaps.json.")
 @click.option("--as-of", type=click.DateTime(), help="Date the trend counts back from; default: the newest ticket.")
 @click.option("--no-progress", "quiet", is_flag=True, help="No progress bar.")
+@kb_option
 @click.pass_context
-def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool) -> None:
-    """Find the recurring questions no article answers; write the report to --out."""
-    from kbsuggest.cli.context import settings_from
+def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, kb: str) -> None:
+    """Find the recurring questions no article answers in KB --kb; write the report to --out."""
     from gaps.job import run_gap_job
     from gaps.mine import no_progress
     from gaps.report import summary_lines, write_report
+    from kbsuggest.cli.context import CLIContext
 
-    settings = settings_from(ctx)
-    result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress)
+    obj = ctx.find_object(CLIContext)
+    settings = obj.settings()
+    result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress,
+                         kb=obj.kb(kb, settings).name, store=obj.store(settings))
     paths = write_report(result, out_dir)
     for line in summary_lines(result):
         click.echo(line)

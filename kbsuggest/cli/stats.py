@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from kbsuggest.cli.context import kb_option
+
 
 def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1%}"
@@ -14,27 +16,27 @@ def _pct(rate: float | None) -> str:
 @click.option("--to", "end", help="Last day (inclusive) or date-time (exclusive); default: now.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Service database [env KBSUGGEST_DB_PATH].")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (the API's format).")
+@kb_option
 @click.pass_context
-def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str | None, as_json: bool) -> None:
+def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str | None, as_json: bool, kb: str) -> None:
     """Deflection of widget sessions: confirmed, potential, none; top articles; unanswered queries."""
     import json
     from dataclasses import asdict
     from datetime import datetime, timedelta, timezone
-    from pathlib import Path
 
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import CLIContext
     from kbsuggest.events.deflection import deflection_stats, period
-    from kbsuggest.events.schema import EVENTS_MIGRATIONS
-    from kbsuggest.db import open_db
 
-    settings = settings_from(ctx, db_path=db_path)
+    obj = ctx.find_object(CLIContext)
+    settings = obj.settings(db_path=db_path)
     now = datetime.now(timezone.utc)
     begin, stop = period(start, end, now)
-    if not Path(settings.db_path).exists():
-        raise click.ClickException(f"no service database at {settings.db_path}: serve the widget first, or pass --db")
-    db = open_db(settings.db_path, EVENTS_MIGRATIONS, wal=True)
-    figures = deflection_stats(db, begin, stop, timedelta(minutes=settings.deflection_window_minutes), now)
-    db.conn.close()
+    store = obj.store(settings, must_exist=True)
+    try:
+        figures = deflection_stats(store, obj.kb(kb, settings).name, begin, stop,
+                                   timedelta(minutes=settings.deflection_window_minutes), now)
+    finally:
+        store.close()
     if as_json:
         click.echo(json.dumps(asdict(figures), indent=2))
         return

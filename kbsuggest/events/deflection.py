@@ -20,12 +20,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-import sqlite_utils
-
 from kbsuggest.errors import InvalidPeriodError
-from kbsuggest.events.schema import iso
+from kbsuggest.store import Store
+from kbsuggest.timestamps import parse_utc, utc_iso
 
 DEFAULT_PERIOD = timedelta(days=30)
+# Period bounds outside these are refused: a day after 9999-12-31 or a +14:00 offset on 0001-01-01 does
+# not exist (they were a 500), and no event is dated outside them anyway.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 CLASSES = ("confirmed", "potential", "none", "unengaged", "pending")
 
 
@@ -59,23 +62,30 @@ class DeflectionStats:
 
 
 def _parse(text: str, name: str, end: bool) -> datetime:
+    problem = (f"{name}: {text!r} is not a date (2026-11-23) or date-time (2026-11-23T14:00:00Z)")
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # a day: "to" includes all of it
-            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), timezone.utc)
+            moment = datetime.combine(date.fromisoformat(text), time(), timezone.utc)
+            if not EARLIEST <= moment < LATEST:
+                raise OverflowError
+            return moment + timedelta(days=1 if end else 0)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        if not EARLIEST <= moment <= LATEST:
+            raise OverflowError
+        return moment.astimezone(timezone.utc)
     except ValueError:
-        raise InvalidPeriodError(name, f"{name}: {text!r} is not a date (2026-11-23) or date-time "
-                                       f"(2026-11-23T14:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise InvalidPeriodError(name, problem) from None
+    except OverflowError:
+        raise InvalidPeriodError(name, f"{name}: {text!r} is outside 1970-01-01 .. 2100-01-01") from None
 
 
 def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
     """``[from, to)`` from optional ISO texts; the default is the 30 days up to now."""
     stop = _parse(end, "to", True) if end else now
-    begin = _parse(start, "from", False) if start else stop - DEFAULT_PERIOD
+    begin = _parse(start, "from", False) if start else max(EARLIEST, stop - DEFAULT_PERIOD)
     if begin >= stop:
-        raise InvalidPeriodError("from", f"from: {iso(begin)} is not before to ({iso(stop)}); swap them")
+        raise InvalidPeriodError("from", f"from: {utc_iso(begin)} is not before to ({utc_iso(stop)}); swap them")
     return begin, stop
 
 
@@ -113,21 +123,17 @@ def _unanswered(events: list[dict]) -> set[str]:
     return found
 
 
-def deflection_stats(db: sqlite_utils.Database, start: datetime, end: datetime, window: timedelta,
+def deflection_stats(store: Store, kb: str, start: datetime, end: datetime, window: timedelta,
                      now: datetime | None = None, top: int = 10) -> DeflectionStats:
-    """Classify every session whose first suggestion was shown in ``[start, end)``."""
+    """Classify every session of KB ``kb`` whose first suggestion was shown in ``[start, end)``."""
     now = now or datetime.now(timezone.utc)
     counts = Counter({name: 0 for name in CLASSES})
     articles: dict[str, ArticleDeflection] = {}
     unanswered: Counter[str] = Counter()
     sessions: dict[str, list[dict]] = defaultdict(list)
-    if db["events"].exists():
-        sql = ("select * from events where session_id in (select session_id from events "
-               "where type = 'suggestions_shown' group by session_id having min(at) >= ? and min(at) < ?) "
-               "order by session_id, at, id")
-        for row in db.query(sql, [iso(start), iso(end)]):
-            row["at"] = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
-            sessions[row["session_id"]].append(row)
+    for row in store.session_events(kb, utc_iso(start), utc_iso(end)):
+        row["at"] = parse_utc(row["at"])
+        sessions[row["session_id"]].append(row)
     for events in sessions.values():
         kind, helpful, opened = _classify(events, window, now)
         counts[kind] += 1
@@ -147,7 +153,7 @@ def deflection_stats(db: sqlite_utils.Database, start: datetime, end: datetime, 
     ranked = sorted((a for a in articles.values() if a.confirmed or a.potential),
                     key=lambda a: (-a.confirmed, -a.potential, a.article_id))
     return DeflectionStats(
-        start=iso(start), end=iso(end), window_minutes=int(window.total_seconds() // 60), sessions=len(sessions),
+        start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60), sessions=len(sessions),
         counts=dict(counts), confirmed_rate=rate(counts["confirmed"]), potential_rate=rate(counts["potential"]),
         deflection_rate=rate(counts["confirmed"] + counts["potential"]), top_articles=ranked[:top],
         unanswered_queries=[UnansweredQuery(q, n) for q, n in sorted(unanswered.items(), key=lambda x: (-x[1], x[0]))[:top]],

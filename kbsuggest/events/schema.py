@@ -1,7 +1,7 @@
 """Widget events: what a visitor was shown, opened, rated and whether they still filed a ticket.
 
-The widget sends them in batches (``POST /v1/events``). They are stored in the service database,
-table ``events``, one row per event. Nothing identifies a person: the session id is random and
+The widget sends them in batches (``POST /v1/events``, or ``/v1/kbs/{kb}/events``). They are stored in
+the service store (``kbsuggest/store``, table ``events``), one row per event, with their KB. Nothing identifies a person: the session id is random and
 client-made, and the only free text kept is what was typed as a query or ticket title.
 """
 
@@ -11,13 +11,15 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
-import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field
 
-from kbsuggest.db import Migration
+from kbsuggest.store import Store
+from kbsuggest.timestamps import utc_iso
 
 # Client clocks are not trusted; an event is dated by its age at send time, within this bound.
 MAX_EVENT_AGE = timedelta(days=1)
+# Epoch milliseconds up to 2100-01-01: anything larger is no clock reading (1e20 and 2**63 were a 500).
+Millis = Annotated[int, Field(ge=0, le=4_102_444_800_000, description="Epoch milliseconds.")]
 
 Text = Annotated[str, Field(max_length=2000)]
 ArticleId = Annotated[str, Field(min_length=1, max_length=200)]
@@ -26,7 +28,7 @@ Position = Annotated[int, Field(ge=1, le=50, description="1-based rank of the ar
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: int = Field(ge=0, description="Client time of the event, epoch milliseconds.")
+    at: Millis = Field(description="Client time of the event, epoch milliseconds.")
 
 
 class Shown(BaseModel):
@@ -70,29 +72,8 @@ Event = Annotated[SuggestionsShown | ArticleOpened | Feedback | TicketSubmitted,
 class EventBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     session_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Random id made by the widget per browser tab.")
-    sent_at: int = Field(ge=0, description="Client time when the batch was sent, epoch milliseconds.")
+    sent_at: Millis = Field(description="Client time when the batch was sent, epoch milliseconds.")
     events: list[Event] = Field(min_length=1)
-
-
-def _events_v1(db: sqlite_utils.Database) -> None:
-    db["events"].create(
-        {
-            "id": int, "session_id": str, "type": str, "at": str, "received_at": str, "mode": str,
-            "query": str, "article_id": str, "position": int, "score": float, "helpful": int,
-            "suggestions": str, "suggestion_opened": int,
-        },
-        pk="id",
-    )
-    db["events"].create_index(["session_id"])
-    db["events"].create_index(["at"])
-
-
-EVENTS_MIGRATIONS: list[Migration] = [("events-001-create", _events_v1)]
-
-
-def iso(moment: datetime) -> str:
-    """The one timestamp format of the table: UTC, milliseconds, sortable as text."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def event_time(at_ms: int, sent_ms: int, received: datetime) -> datetime:
@@ -104,8 +85,8 @@ def event_time(at_ms: int, sent_ms: int, received: datetime) -> datetime:
 def rows(batch: EventBatch, received: datetime) -> list[dict]:
     out = []
     for event in batch.events:
-        row = {"session_id": batch.session_id, "type": event.type, "received_at": iso(received),
-               "at": iso(event_time(event.at, batch.sent_at, received))}
+        row = {"session_id": batch.session_id, "type": event.type, "received_at": utc_iso(received),
+               "at": utc_iso(event_time(event.at, batch.sent_at, received))}
         data = event.model_dump(exclude={"type", "at"})
         if isinstance(event, SuggestionsShown):
             data["suggestions"] = json.dumps(data["suggestions"])
@@ -115,8 +96,6 @@ def rows(batch: EventBatch, received: datetime) -> list[dict]:
     return out
 
 
-def record(db: sqlite_utils.Database, batch: EventBatch, received: datetime | None = None) -> int:
-    """Store a validated batch in one transaction; returns how many events were stored."""
-    new = rows(batch, received or datetime.now(timezone.utc))
-    db["events"].insert_all(new)  # a default-size batch (50 events) is one INSERT statement
-    return len(new)
+def record(store: Store, kb: str, batch: EventBatch, received: datetime | None = None) -> int:
+    """Store a validated batch of KB ``kb`` in one transaction; returns how many events were stored."""
+    return store.record_events(kb, rows(batch, received or datetime.now(timezone.utc)))

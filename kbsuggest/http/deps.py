@@ -1,7 +1,8 @@
-"""API keys: agent keys (see internal articles) and admin keys (change the KB), compared in constant time.
+"""Request dependencies: which KB, its Suggester, and who is calling (public, agent, admin) — per KB.
 
-The dependencies are ``async``: FastAPI would run a plain ``def`` dependency in a worker thread, a
-thread hop per request for a few microseconds of work.
+Keys are compared in constant time against every configured key of **that** KB: a key of KB A is a
+stranger to KB B (401), so it never reads B's internal articles or stats. The dependencies are
+``async``: FastAPI would run a plain ``def`` dependency in a worker thread, a hop per request.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+import anyio
+from fastapi import Depends, Header, Path, Request
 from starlette.exceptions import HTTPException
+
+from kbsuggest.config import DEFAULT_KB, KB_NAME, KBSettings
+from kbsuggest.kbs.registry import Registry
+from kbsuggest.rank.suggester import Suggester
 
 
 def key_matches(key: str, known: list[str]) -> bool:
@@ -20,22 +25,31 @@ def key_matches(key: str, known: list[str]) -> bool:
     return any(results)
 
 
-_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <admin key>` (KBSUGGEST_ADMIN_API_KEYS).")
+def registry(request: Request) -> Registry:
+    return request.app.state.registry
 
 
-async def require_admin(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-    """401 without a valid key, 403 for a valid key that is not an admin key (an agent key)."""
-    settings = request.app.state.settings
-    key = credentials.credentials.strip() if credentials else ""
-    if key and key_matches(key, settings.admin_api_keys):
-        return
-    if key and key_matches(key, settings.agent_api_keys):
-        raise HTTPException(403, "this agent key cannot use the admin API: send an admin key")
-    if not settings.admin_api_keys:
-        raise HTTPException(401, "the admin API is off: set KBSUGGEST_ADMIN_API_KEYS to enable it")
-    raise HTTPException(401, "missing or invalid admin key: send 'Authorization: Bearer <admin key>'",
-                        headers={"WWW-Authenticate": "Bearer"})
+async def kb_path(kb: Annotated[str, Path(pattern=KB_NAME, max_length=63, description="The knowledge base's name.")]) -> None:
+    """Documents and validates ``{kb}`` on the routes under ``/v1/kbs/{kb}``."""
+
+
+async def kb_name(request: Request) -> str:
+    return request.path_params.get("kb", DEFAULT_KB)
+
+
+KBName = Annotated[str, Depends(kb_name)]
+
+
+async def kb_config(request: Request, kb: KBName) -> KBSettings:
+    """The KB's settings; an unknown KB is a 404 naming it."""
+    return registry(request).config(kb)
+
+
+async def current_suggester(request: Request, kb: KBName) -> Suggester:
+    found = registry(request).peek(kb)
+    if found is None:  # first query of this KB (or after eviction): load it off the event loop
+        found = await anyio.to_thread.run_sync(registry(request).get, kb)
+    return found
 
 
 def _bearer_key(authorization: str | None) -> str | None:
@@ -44,25 +58,41 @@ def _bearer_key(authorization: str | None) -> str | None:
 
 
 AuthorizationHeader = Annotated[
-    str | None, Header(description="`Bearer <agent key>` (KBSUGGEST_AGENT_API_KEYS) to include internal articles.")]
+    str | None, Header(description="`Bearer <agent key>` of this KB to include internal articles.")]
 
 
-async def caller_is_agent(request: Request, authorization: AuthorizationHeader = None) -> bool:
-    """No header: a public caller. A valid agent key: an agent. Anything else is a 401, never a downgrade."""
+async def caller_is_agent(config: Annotated[KBSettings, Depends(kb_config)], authorization: AuthorizationHeader = None) -> bool:
+    """No header: a public caller. A valid agent key of this KB: an agent. Anything else is a 401, never a downgrade."""
     if authorization is None:
         return False
     key = _bearer_key(authorization)
-    if key and key_matches(key, request.app.state.settings.agent_api_keys):
+    if key and key_matches(key, config.agent_api_keys):
         return True
     raise HTTPException(401, "invalid API key: send 'Authorization: Bearer <agent key>' or no header")
 
 
-async def require_agent(request: Request, authorization: AuthorizationHeader = None) -> None:
-    """For endpoints that quote what visitors typed: agents only."""
-    settings = request.app.state.settings
-    if not settings.agent_api_keys:
-        raise HTTPException(403, "this needs an agent key: set KBSUGGEST_AGENT_API_KEYS and send "
+async def require_agent(config: Annotated[KBSettings, Depends(kb_config)], authorization: AuthorizationHeader = None) -> None:
+    """For endpoints that quote what visitors typed: agents of this KB only."""
+    if not config.agent_api_keys:
+        raise HTTPException(403, f"this needs an agent key of KB {config.name!r}: configure its agent keys and send "
                                  "'Authorization: Bearer <key>'")
     key = _bearer_key(authorization)
-    if not key or not key_matches(key, settings.agent_api_keys):
+    if not key or not key_matches(key, config.agent_api_keys):
         raise HTTPException(401, "send 'Authorization: Bearer <agent key>'", headers={"WWW-Authenticate": "Bearer"})
+
+
+AdminAuthorization = Annotated[str | None, Header(alias="authorization", description="`Bearer <admin key>` of this KB.")]
+
+
+async def require_admin(config: Annotated[KBSettings, Depends(kb_config)], authorization: AdminAuthorization = None) -> None:
+    """401 without a valid admin key of this KB, 403 for one of its agent keys."""
+    key = _bearer_key(authorization) or ""
+    if key and key_matches(key, config.admin_api_keys):
+        return
+    if key and key_matches(key, config.agent_api_keys):
+        raise HTTPException(403, "this agent key cannot use the admin API: send an admin key")
+    if not config.admin_api_keys:
+        raise HTTPException(401, f"the admin API of KB {config.name!r} is off: configure its admin keys "
+                                 "(KBSUGGEST_ADMIN_API_KEYS for the default KB)")
+    raise HTTPException(401, "missing or invalid admin key: send 'Authorization: Bearer <admin key>'",
+                        headers={"WWW-Authenticate": "Bearer"})

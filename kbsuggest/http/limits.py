@@ -7,24 +7,21 @@ Each refusal is the API's JSON error body. Health probes are never rate limited;
 from __future__ import annotations
 
 import asyncio
-import json
+import ipaddress
 import math
 import time
 from collections import OrderedDict
 
 from kbsuggest.config import Settings
+from kbsuggest.http.errors import send_error
 
 EXEMPT_FROM_RATE = ("/healthz", "/readyz")
-EXEMPT_FROM_TIMEOUT = ("/v1/admin/",)
+
+
+def exempt_from_timeout(path: str) -> bool:
+    """Admin operations (``/v1/admin/...``, ``/v1/kbs/{kb}/admin/...``) may rebuild a whole index."""
+    return path.startswith("/v1/admin/") or (path.startswith("/v1/kbs/") and "/admin/" in path)
 MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotten first
-
-
-async def send_error(send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": code, "message": message, "field": None}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
@@ -38,7 +35,7 @@ class BodySizeLimit:
         length = headers.get(b"content-length")
         if b"transfer-encoding" not in headers or length is not None:  # the server enforces Content-Length
             if length and length.isdigit() and int(length) > self.limit:
-                return await send_error(send, 413, "body_too_large", f"the request body is over {self.limit} bytes")
+                return await send_error(send, "body_too_large", f"the request body is over {self.limit} bytes")
             return await self.app(scope, receive, send)
         chunks, size, more = [], 0, True  # chunked: read it all (at most limit bytes), then replay it
         while more:
@@ -48,7 +45,7 @@ class BodySizeLimit:
             chunks.append(message.get("body", b""))
             size, more = size + len(chunks[-1]), message.get("more_body", False)
             if size > self.limit:
-                return await send_error(send, 413, "body_too_large", f"the request body is over {self.limit} bytes")
+                return await send_error(send, "body_too_large", f"the request body is over {self.limit} bytes")
         replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
         async def replayed():
@@ -58,10 +55,15 @@ class BodySizeLimit:
 
 
 class RateLimit:
-    """A token bucket per client address: ``rate`` requests per second, bursts of ``burst``."""
+    """A token bucket per client address: ``rate`` requests per second, bursts of ``burst``.
 
-    def __init__(self, app, rate: float, burst: int) -> None:
+    The client is the TCP peer, unless the peer is one of ``trusted`` proxies: then it is the right-most
+    ``X-Forwarded-For`` address that is not itself a trusted proxy (a client cannot choose its bucket by
+    sending the header itself)."""
+
+    def __init__(self, app, rate: float, burst: int, trusted: list[str] | None = None) -> None:
         self.app, self.rate, self.burst = app, rate, burst
+        self.trusted = [ipaddress.ip_network(t, strict=False) for t in (trusted or [])]
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
 
     def take(self, client: str, now: float) -> float:
@@ -74,15 +76,33 @@ class RateLimit:
             self.buckets.popitem(last=False)
         return wait
 
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    def client_of(self, scope) -> str:
+        peer = (scope.get("client") or ("unknown",))[0]
+        if not self.trusted or not self._is_trusted(peer):
+            return peer
+        forwarded = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
+        hops = [h.strip() for value in forwarded for h in value.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop
+        return peer
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] in EXEMPT_FROM_RATE:
             return await self.app(scope, receive, send)
-        client = (scope.get("client") or ("unknown",))[0]
+        client = self.client_of(scope)
         wait = self.take(client, time.monotonic())  # no await in between: the event loop serialises this
         if wait:
             retry = max(1, math.ceil(wait))
-            return await send_error(send, 429, "rate_limited",
-                                    f"too many requests from {client}: retry in {retry} s", {"Retry-After": str(retry)})
+            return await send_error(send, "rate_limited", f"too many requests: retry in {retry} s",
+                                    {"Retry-After": str(retry)})
         await self.app(scope, receive, send)
 
 
@@ -97,7 +117,7 @@ class RequestTimeout:
         self.app, self.seconds = app, seconds
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_FROM_TIMEOUT):
+        if scope["type"] != "http" or exempt_from_timeout(scope["path"]):
             return await self.app(scope, receive, send)
         started = timed_out = False
 
@@ -115,7 +135,7 @@ class RequestTimeout:
             return await task
         timed_out = True
         task.cancel()
-        await send_error(send, 504, "timeout", f"the request took over {self.seconds:g} s; try again")
+        await send_error(send, "timeout", f"the request took over {self.seconds:g} s; try again")
 
 
 def add_limits(app, settings: Settings) -> None:
@@ -124,7 +144,8 @@ def add_limits(app, settings: Settings) -> None:
         app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.rate_limit_per_second:
-        app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+        app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst,
+                           trusted=settings.trusted_proxies)
     _document(app)
 
 
@@ -146,7 +167,7 @@ def _document(app) -> None:
                     if path not in EXEMPT_FROM_RATE:
                         responses.setdefault("429", {"description": "Rate limited; see Retry-After", "content": error,
                                                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}})
-                    if not path.startswith(EXEMPT_FROM_TIMEOUT):
+                    if not exempt_from_timeout(path):
                         responses.setdefault("504", {"description": "Request timed out", "content": error})
         return app.openapi_schema
 

@@ -32,10 +32,41 @@ class Health(BaseModel):
     status: str
 
 
-class Readiness(BaseModel):
-    status: str = Field(description="`ready`, or `not_ready` while no index can be served.")
+class KBReadiness(BaseModel):
+    name: str
+    loaded: bool = Field(description="Loaded in this process (KBs load on their first query).")
     articles: int | None = None
+    chunks: int | None = None
+    model: str | None = None
+    version: str | None = Field(None, description="The index version served.")
+    index_created_at: str | None = None
+    error: str | None = Field(None, description="Why the KB's index could not be (re)loaded.")
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready` when the default KB is served and no KB failed to load, else `not_ready`.")
+    articles: int | None = Field(None, description="The default KB's articles (as the other fields below).")
     chunks: int | None = None
     model: str | None = None
     index_created_at: str | None = None
     reason: str | None = Field(None, description="Why the service is not ready.")
+    kbs: list[KBReadiness] = Field(default_factory=list, description="Every KB this process answers for.")
+
+
+class SkippedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class AdminResponse(BaseModel):
+    action: str = Field(description="`reindex`, `put` or `delete`.")
+    kb: str
+    article_id: str | None
+    articles: int = Field(description="Articles in the index now serving.")
+    chunks: int
+    embedded: int = Field(description="Articles embedded by this build (the others kept their vectors).")
+    reused: int
+    skipped: list[SkippedFile] = Field(description="Files of the KB folder that could not be indexed, and why.")
+    version: str = Field(description="The index version now serving.")
+    index_created_at: str
+    seconds: float

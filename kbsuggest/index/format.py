@@ -1,20 +1,24 @@
-"""The one owner of the on-disk index format.
+"""The one owner of the on-disk format of an index snapshot (one version of one KB).
 
-An index directory holds ``faiss.index`` (inner product over L2-normalized vectors, so scores are
-cosine similarities), ``kb.db`` (article and chunk metadata, row i = FAISS vector i) and
-``manifest.json`` (what built it). A directory is written aside and swapped into place, so a reader
-never sees half an index.
+A snapshot directory holds:
+- ``faiss.index``: inner product over L2-normalized vectors, so scores are cosine similarities;
+- ``kb.db``: article and chunk metadata (``kbdb.py``); row i of ``chunks`` is FAISS vector i;
+- ``calibration.json``: the score calibration of this KB (``kbsuggest/rank/calibration.py`` reads it);
+- ``manifest.json``: what built it (model, dim, counts, chunking, how the calibration was fitted).
+
+**Chunk order rule.** Articles are stored sorted by id, and chunks grouped by article in that order; the
+first chunk of every article is its title alone (empty anchor and heading). Readers rely on it: an
+article's chunks are one contiguous range and its title vector is the first of them. ``kbdb.read`` checks it.
+
+Snapshots are written aside and published by ``versions.py``, so a reader never sees half of one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +26,12 @@ import numpy as np
 from kbsuggest import __version__
 from kbsuggest.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: chunk order rule, calibration.json in the snapshot
 INDEX_FILE = "faiss.index"
 MANIFEST_FILE = "manifest.json"
 KB_FILE = "kb.db"
+CALIBRATION_FILE = "calibration.json"
+SNAPSHOT_FILES = (INDEX_FILE, KB_FILE, CALIBRATION_FILE, MANIFEST_FILE)  # the manifest is written last
 
 
 @dataclass
@@ -38,6 +44,8 @@ class Manifest:
     chunking: dict
     index_type: str = "flat"  # chosen by size: see choose_index_type
     model_file: str = ""  # "<file> sha256:<hex>" of the weights that built it, when the embedder has one
+    calibration: dict = field(default_factory=dict)  # how calibration.json was obtained (source, fitted on)
+    kb: str = "default"
     format_version: int = FORMAT_VERSION
     kbsuggest_version: str = __version__
     created_at: str = ""
@@ -77,81 +85,90 @@ def build_faiss_index(vectors: np.ndarray, index_type: str = "flat"):
     return index
 
 
-@contextmanager
-def staged_index_dir(target: Path) -> Iterator[Path]:
-    """Yield an empty directory beside ``target``; on success it replaces ``target`` in two renames."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_vectors(directory: Path, vectors: np.ndarray, index_type: str) -> None:
+    _faiss().write_index(build_faiss_index(vectors, index_type), str(directory / INDEX_FILE))
+
+
+def write_calibration(directory: Path, data: dict) -> None:
+    _write_synced(directory / CALIBRATION_FILE, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> None:
+    """Last file of a snapshot: its presence says the others are complete."""
+    _write_synced(directory / MANIFEST_FILE, (json.dumps(asdict(manifest), indent=2) + "\n").encode())
+
+
+def read_calibration(directory: Path) -> dict | None:
+    path = Path(directory) / CALIBRATION_FILE
+    if not path.is_file():
+        return None
     try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def write_index(directory: Path, vectors: np.ndarray, manifest: Manifest) -> None:
-    faiss = _faiss()
-    faiss.write_index(build_faiss_index(vectors, manifest.index_type), str(directory / INDEX_FILE))
-    (directory / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"the calibration of the index is unreadable ({exc}); rebuild the index") from None
 
 
 def read_manifest(directory: Path) -> Manifest:
     directory = Path(directory)
     path = directory / MANIFEST_FILE
     if not path.exists():
-        raise IndexNotFoundError(f"no index at {str(directory)!r}: build one with `kbsuggest index DIR`")
+        raise IndexNotFoundError(f"no index at {directory.name!r}: build one with `kbsuggest index DIR`")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        manifest = Manifest(**data)
+        known = {f.name for f in fields(Manifest)}
+        manifest = Manifest(**{k: v for k, v in data.items() if k in known})
     except (ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"{str(path)!r} is not a valid manifest ({exc}); rebuild the index") from None
+        raise IndexCorruptError(f"the index has not a valid manifest ({exc}); rebuild the index") from None
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
-            f"index at {str(directory)!r} has format {manifest.format_version}, this kbsuggest reads "
-            f"{FORMAT_VERSION}; rebuild it with `kbsuggest index DIR`"
-        )
+            f"the index has format {manifest.format_version}, this kbsuggest reads {FORMAT_VERSION}; "
+            f"rebuild it with `kbsuggest index DIR`")
     return manifest
 
 
-def check_compatible(manifest: Manifest, model: str, dim: int, directory: Path, model_file: str = "") -> None:
+def check_compatible(manifest: Manifest, model: str, dim: int, model_file: str = "") -> None:
     if manifest.model != model or manifest.dim != dim:
         raise IndexMismatchError(
-            f"index at {str(directory)!r} was built with model {manifest.model!r} (dim {manifest.dim}) but the "
-            f"configured embedder is {model!r} (dim {dim}); rebuild with `kbsuggest index DIR` "
-            f"or set KBSUGGEST_EMBEDDER to the model that built it"
-        )
+            f"the index was built with model {manifest.model!r} (dim {manifest.dim}) but the configured embedder "
+            f"is {model!r} (dim {dim}); rebuild with `kbsuggest index DIR` or set KBSUGGEST_EMBEDDER to the "
+            f"model that built it")
     if manifest.model_file != model_file:
         raise IndexMismatchError(
-            f"index at {str(directory)!r} was built with model file {manifest.model_file!r} but the configured "
-            f"model file is {model_file!r} (re-exported or replaced); rebuild with `kbsuggest index DIR` "
-            f"or set KBSUGGEST_MODEL_PATH to the file that built it"
-        )
+            f"the index was built with model file {manifest.model_file!r} but the configured model file is "
+            f"{model_file!r} (re-exported or replaced); rebuild with `kbsuggest index DIR` or set "
+            f"KBSUGGEST_MODEL_PATH to the file that built it")
+
+
+def load_vectors(directory: Path, manifest: Manifest):
+    """The FAISS index of a snapshot, checked against its manifest."""
+    try:
+        index = _faiss().read_index(str(Path(directory) / INDEX_FILE))
+    except RuntimeError as exc:
+        # FAISS's message names its source file and ours: keep only what went wrong, never a server path
+        reason = re.sub(r"(?:/[^\s:]+)+", "…", str(exc).strip().splitlines()[-1]) if str(exc).strip() else ""
+        raise IndexCorruptError(f"cannot read the vectors of the index ({reason[-120:] or 'unreadable'}); "
+                                f"rebuild the index") from None
+    if index.ntotal != manifest.chunk_count or index.d != manifest.dim:
+        raise IndexCorruptError(
+            f"the index holds {index.ntotal} vectors of dim {index.d}, its manifest says {manifest.chunk_count} "
+            f"of dim {manifest.dim}; rebuild the index")
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH  # not stored in the file
+    return index
 
 
 def load_index(directory: Path, model: str, dim: int, model_file: str = ""):
-    """Load the FAISS index of ``directory`` after checking it was built by ``model`` (and ``model_file``)."""
-    directory = Path(directory)
+    """(FAISS index, manifest) of a snapshot directory, after checking it was built by ``model``."""
     manifest = read_manifest(directory)
-    check_compatible(manifest, model, dim, directory, model_file)
-    try:
-        index = _faiss().read_index(str(directory / INDEX_FILE))
-    except RuntimeError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise IndexCorruptError(f"cannot read {str(directory / INDEX_FILE)!r}: {reason}; rebuild the index") from None
-    if index.ntotal != manifest.chunk_count or index.d != manifest.dim:
-        raise IndexCorruptError(
-            f"index at {str(directory)!r} holds {index.ntotal} vectors of dim {index.d}, its manifest says "
-            f"{manifest.chunk_count} of dim {manifest.dim}; rebuild the index"
-        )
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH  # not stored in the file
-    return index, manifest
+    check_compatible(manifest, model, dim, model_file)
+    return load_vectors(directory, manifest), manifest
 
 
 def single_query_threads() -> None:

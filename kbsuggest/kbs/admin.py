@@ -1,59 +1,49 @@
-"""Admin operations on the served KB: reindex, put or delete one article, without downtime.
+"""Admin operations on one KB: reindex, put or delete one article, without downtime and crash-safe.
 
-Each operation holds one lock (admin writes are serialised), changes the KB folder, builds the new
-index aside (a copy of the current one, so unchanged articles keep their vectors), checks that the
-change is in it, swaps it into place with renames, loads it into a new Suggester and publishes that
-with one attribute assignment: a request in flight keeps the Suggester it started with, the next one
-gets the new one. A failed build leaves the old index serving, on disk and in memory, and the
-article file as it was.
+Each operation holds the KB's writer lock (admin writes of one KB are serialised; other KBs are not
+affected), builds a new snapshot aside from the KB folder with the change applied in memory (unchanged
+articles keep their vectors), checks that the change is in it and that **no other article changed**,
+then commits in this order:
 
-Parsing and building are offline code (``indexing``) that the core never imports: the composition
-root (the CLI) injects them as an ``Indexer``.
+1. the snapshot gets its version name (not yet published);
+2. a journal (``journal.json``) records the file change and the version it belongs to;
+3. CURRENT points at the new version (the commit point);
+4. the article file is written (kept mode) or removed;
+5. the journal is removed, old versions are pruned; the registry loads the version and serves it.
+
+A crash before 3 leaves the old version serving and the folder untouched (recovery discards the
+journal and the unpublished version); a crash after 3 is rolled forward (recovery applies the file
+change). So the KB folder and the served index never disagree, and a write that was never acknowledged
+is either wholly applied or not at all. ``recover`` runs before every operation and at server start.
+
+Parsing and building are offline code (``indexing``) that the core never imports: the composition root
+(the CLI) injects them as an ``Indexer``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import base64
+import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from kbsuggest.config import Settings
+from kbsuggest.config import KBSettings
 from kbsuggest.domain import Article
-from kbsuggest.embed import Embedder, create_embedder
-from kbsuggest.errors import ArticleError, KBSuggestError
-from kbsuggest.db import open_db
-from kbsuggest.rank.suggester import Suggester
-from kbsuggest.index.format import KB_FILE, staged_index_dir
-
-
-class ReindexError(KBSuggestError):
-    """A build failed or did not contain the change; the previous index is still serving."""
-
-
-class ArticleNotFoundError(KBSuggestError):
-    """No article of the KB has this id."""
+from kbsuggest.errors import ArticleError, ArticleNotFoundError, ConfigError, KBSuggestError, ReindexError
+from kbsuggest.index import kbdb, versions
+from kbsuggest.kbs.registry import Registry
 
 
 @dataclass(frozen=True)
 class Indexer:
-    """What admin operations need from ``indexing``: ``parse_article`` and ``build_index``."""
+    """What admin operations need from ``indexing``: ``parse_article`` and ``build_snapshot``."""
 
     parse: Callable[..., Article]  # (text, relative_path, *, default_locale, base_url) -> Article
-    build: Callable[[Path, Settings, Embedder], Any]  # (source, settings, embedder) -> IndexSummary
-
-
-class Serving(Protocol):
-    """Where the served Suggester lives (the app's ``state``)."""
-
-    suggester: Suggester | None
-    load_error: str | None
+    snapshot: Callable[..., Any]  # (source, settings, embedder, directory, *, kb, previous, overlay) -> IndexSummary
 
 
 @dataclass
@@ -67,123 +57,171 @@ class AdminResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files not indexed
     index_created_at: str = ""
     seconds: float = 0.0
+    kb: str = "default"
+    version: str = ""
 
 
-def _kb_row(index_dir: Path, article_id: str) -> dict | None:
-    """The article's row in an index's metadata, or None (also when there is no index)."""
-    path = Path(index_dir) / KB_FILE
-    if not path.is_file():
+def _read_journal(root: Path) -> dict | None:
+    try:
+        return json.loads((root / versions.JOURNAL).read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    db = open_db(path)
-    try:
-        return next(iter(db.query("select path, content_hash from articles where id = ?", [article_id])), None)
-    finally:
-        db.conn.close()
+    except ValueError:  # torn before its rename cannot happen; anything else is not ours to apply
+        return {}
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        out.write(text)
-    os.replace(tmp, path)
+def _apply(entry: dict) -> None:
+    """The file change of a journal entry; idempotent (recovery may apply it twice)."""
+    path = Path(entry["file"])
+    if entry["action"] == "delete":
+        path.unlink(missing_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        versions.write_atomically(path, base64.b64decode(entry["data"]), entry.get("mode"))
 
 
-@contextmanager
-def restored_on_error(path: Path) -> Iterator[None]:
-    """Put ``path`` back as it was (or remove it) if the block fails."""
-    before = path.read_bytes() if path.exists() else None
-    try:
-        yield
-    except BaseException:
-        if before is None:
-            path.unlink(missing_ok=True)
+def recover(root: Path) -> list[str]:
+    """Finish or undo an admin write a crash interrupted, then remove leftovers. The caller holds the lock."""
+    done = []
+    entry = _read_journal(root)
+    if entry is not None:
+        if entry and versions.current_name(root) == entry.get("version"):
+            _apply(entry)  # committed: roll forward
+            done.append(f"applied {entry['action']} of {Path(entry['file']).name}")
         else:
-            path.write_bytes(before)
-        raise
+            done.append("discarded an uncommitted write")
+        (root / versions.JOURNAL).unlink(missing_ok=True)
+    return done + versions.recover(root)
 
 
 class KBAdmin:
-    def __init__(self, settings: Settings, indexer: Indexer, serving: Serving) -> None:
-        self.settings = settings
+    def __init__(self, registry: Registry, indexer: Indexer) -> None:
+        self.registry = registry
+        self.settings = registry.settings
         self.indexer = indexer
-        self.serving = serving
-        self.lock = threading.Lock()
-        self._embedder: Embedder | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
-    def reindex(self) -> AdminResult:
+    def _lock(self, kb: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(kb, threading.Lock())
+
+    def _folder(self, kb: KBSettings) -> Path:
+        if kb.articles_dir is None:
+            raise ConfigError(f"KB {kb.name!r} has no articles_dir configured: the admin API cannot change it")
+        return Path(kb.articles_dir)
+
+    def recover_all(self) -> None:
+        """At server start: finish or undo interrupted writes of every KB."""
+        for name in self.registry.names():
+            root = versions.kb_dir(self.settings.index_dir, name)
+            with versions.locked(root):
+                recover(root)
+
+    def reindex(self, kb: str = "default") -> AdminResult:
         """Rebuild from the KB folder (e.g. after editing files by hand)."""
-        with self.lock:
-            return self._rebuild("reindex", None, lambda row: None)
+        return self._write(kb, "reindex", None, lambda config, current: ({}, None, None))
 
-    def put_article(self, article_id: str, text: str) -> AdminResult:
-        """Create or replace one article; refused before anything is written if it does not parse."""
-        with self.lock:
-            path = self._path_of(article_id) or self.settings.articles_dir / f"{article_id}.md"
-            relative = path.relative_to(self.settings.articles_dir).as_posix()
-            article = self.indexer.parse(text, relative, default_locale=self.settings.default_locale,
-                                         base_url=self.settings.article_base_url)
+    def put_article(self, kb: str, article_id: str, text: str) -> AdminResult:
+        """Create or replace one article; refused before anything is written if it does not parse, and
+        never written over a file that holds another article."""
+        def plan(config: KBSettings, current: Path | None):
+            folder = self._folder(config)
+            path = self._path_of(folder, current, article_id) or self._free_name(folder, article_id)
+            relative = path.relative_to(folder).as_posix()
+            article = self.indexer.parse(text, relative, default_locale=config.default_locale,
+                                         base_url=config.article_base_url)
             if article.id != article_id:
                 raise ArticleError(relative, f"its id is {article.id!r} but the request is for {article_id!r}")
+            data = text.encode("utf-8")
+            mode = path.stat().st_mode & 0o7777 if path.exists() else None
+            entry = {"action": "put", "file": str(path.resolve()), "data": base64.b64encode(data).decode(), "mode": mode}
+            return {relative: text}, entry, lambda row: (
+                None if row is not None and row.split()[0] == article.content_hash else
+                f"article {article_id!r} is not in the new index as sent")
+        return self._write(kb, "put", article_id, plan)
 
-            def check(row: dict | None) -> str | None:
-                if row is None or row["content_hash"] != article.content_hash:
-                    return f"article {article_id!r} is not in the new index as sent"
-                return None
-
-            with restored_on_error(path):
-                write_atomically(path, text)
-                return self._rebuild("put", article_id, check)
-
-    def delete_article(self, article_id: str) -> AdminResult:
-        with self.lock:
-            path = self._path_of(article_id)
+    def delete_article(self, kb: str, article_id: str) -> AdminResult:
+        def plan(config: KBSettings, current: Path | None):
+            folder = self._folder(config)
+            path = self._path_of(folder, current, article_id)
             if path is None:
                 raise ArticleNotFoundError(f"no article with id {article_id!r} in the index; nothing deleted")
-            with restored_on_error(path):
-                path.unlink(missing_ok=True)
-                return self._rebuild("delete", article_id,
-                                     lambda row: None if row is None else f"{article_id!r} is still indexed")
+            entry = {"action": "delete", "file": str(path.resolve())}
+            return {path.relative_to(folder).as_posix(): None}, entry, lambda row: (
+                None if row is None else f"{article_id!r} is still indexed (from {row.split()[-1]})")
+        return self._write(kb, "delete", article_id, plan)
 
-    def _path_of(self, article_id: str) -> Path | None:
+    @staticmethod
+    def _path_of(folder: Path, current: Path | None, article_id: str) -> Path | None:
         """The file that holds ``article_id`` per the current index (kept inside the KB folder)."""
-        row = _kb_row(self.settings.index_dir, article_id)
+        row = kbdb.article_row(current, article_id) if current is not None else None
         if row is None:
             return None
-        root = self.settings.articles_dir.resolve()
+        root = folder.resolve()
         path = (root / row["path"]).resolve()
-        return self.settings.articles_dir / path.relative_to(root) if path.is_relative_to(root) else None
+        return folder / path.relative_to(root) if path.is_relative_to(root) else None
 
-    def _embedder_for_build(self) -> Embedder:
-        current = self.serving.suggester
-        if current is not None:
-            return current.embedder  # the model already in memory
-        if self._embedder is None:
-            s = self.settings
-            self._embedder = create_embedder(s.embedder, s.model_path, s.embed_batch_size)
-        return self._embedder
+    @staticmethod
+    def _free_name(folder: Path, article_id: str) -> Path:
+        """``<id>.md``, or ``<id>-2.md``… when that name is taken by a file holding something else."""
+        candidate, n = folder / f"{article_id}.md", 1
+        while candidate.exists():
+            n += 1
+            candidate = folder / f"{article_id}-{n}.md"
+        return candidate
 
-    def _rebuild(self, action: str, article_id: str | None,
-                 check: Callable[[dict | None], str | None]) -> AdminResult:
+    def _write(self, kb: str, action: str, article_id: str | None, plan) -> AdminResult:
         started = time.perf_counter()
-        embedder = self._embedder_for_build()
-        index_dir = Path(self.settings.index_dir)
-        try:
-            with staged_index_dir(index_dir) as staging:
-                if index_dir.is_dir():  # start from a copy so unchanged articles keep their vectors
-                    shutil.copytree(index_dir, staging, dirs_exist_ok=True)
-                summary = self.indexer.build(self.settings.articles_dir,
-                                             self.settings.model_copy(update={"index_dir": staging}), embedder)
-                problem = check(_kb_row(staging, article_id)) if article_id else None
-                if problem:
-                    skipped = "; ".join(f"{p}: {r}" for p, r in summary.skipped)
-                    raise ReindexError(problem + (f" (skipped files: {skipped})" if skipped else ""))
-            suggester = Suggester.load(self.settings, embedder)
-        except KBSuggestError as exc:
-            raise ReindexError(f"{action} failed, the previous index is still serving: {exc}") from None
-        self.serving.suggester = suggester  # one assignment: requests see the old or the new, never a mix
-        self.serving.load_error = None
-        return AdminResult(
-            action, article_id, summary.articles, summary.chunks, summary.embedded, summary.reused,
-            list(summary.skipped), suggester.manifest.created_at, round(time.perf_counter() - started, 3),
-        )
+        config = self.registry.config(kb)
+        folder = self._folder(config)
+        embedder = self.registry.embedder()
+        root = versions.kb_dir(self.settings.index_dir, kb)
+        with self._lock(kb), versions.locked(root):
+            recover(root)
+            current = _current(root)
+            overlay, entry, check = plan(config, current)
+            before = kbdb.article_hashes(current) if current is not None and article_id else None
+            try:
+                with versions.staged(root) as staging:
+                    summary = self.indexer.snapshot(folder, self.settings, embedder, staging, kb=config,
+                                                    previous=current, overlay=overlay)
+                    if article_id:
+                        self._check(kbdb.article_hashes(staging), before, article_id, check, summary)
+                    name = versions.install(root, staging)
+            except KBSuggestError as exc:
+                raise ReindexError(f"{action} failed, the previous index is still serving: {exc}") from None
+            if entry is not None:
+                versions.write_atomically(root / versions.JOURNAL, json.dumps({**entry, "version": name}).encode())
+            versions.point(root, name)  # the commit point
+            if entry is not None:
+                _apply(entry)
+                versions.step("applied")
+                (root / versions.JOURNAL).unlink()
+            versions.recover(root)
+        suggester = self.registry.load(kb)
+        return AdminResult(action, article_id, summary.articles, summary.chunks, summary.embedded, summary.reused,
+                           list(summary.skipped), suggester.manifest.created_at,
+                           round(time.perf_counter() - started, 3), kb, name)
+
+    @staticmethod
+    def _check(after: dict[str, str], before: dict[str, str] | None, article_id: str, check, summary) -> None:
+        """The change is in the new snapshot, and nothing else changed (a first build of a KB that served
+        nothing, ``before`` None, changes nothing that was served)."""
+        problem = check(after.get(article_id))
+        others = {i for i in set(before or {}) | set(after)
+                  if before is not None and i != article_id and before.get(i) != after.get(i)}
+        if others:
+            problem = (f"the KB folder has changes to other articles that are not indexed yet "
+                       f"({', '.join(sorted(others)[:5])}): run a reindex first")
+        if problem:
+            skipped = "; ".join(f"{p}: {r}" for p, r in summary.skipped)
+            raise ReindexError(problem + (f" (skipped files: {skipped})" if skipped else ""))
+
+
+def _current(root: Path) -> Path | None:
+    try:
+        return versions.resolve(root)
+    except KBSuggestError:
+        return None
+

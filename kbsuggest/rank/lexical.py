@@ -17,15 +17,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kbsuggest.rank.query import Query, Vocabulary, tokens
+from kbsuggest.rank.query import Query, Vocabulary
+from kbsuggest.rank.tokens import tokens
 
 FIELDS = ("title", "text")
 
 
 class LexicalIndex:
     def __init__(self, titles: Sequence[str], texts: Sequence[str]) -> None:
-        """``titles[i]``: article i's title and headings; ``texts[i]``: its title, headings and body."""
-        self.size = len(titles)
+        """``titles[i]``: article i's title and headings; ``texts[i]``: its title, headings and body. An
+        article left out (an internal one, in the public index) has empty texts: it adds no word and no
+        document, so nothing about it can be learnt from this index."""
+        self.articles = len(texts)  # positions, as in the snapshot
+        self.size = sum(1 for text in texts if text)  # documents, for IDF
         self.vocabulary = Vocabulary(texts)  # its postings are the text field's
         titles_postings: dict[str, list[int]] = defaultdict(list)
         for position, text in enumerate(titles):
@@ -46,13 +50,13 @@ class LexicalIndex:
 
     def coverage(self, query: Query) -> dict[str, np.ndarray]:
         """Per field, each article's IDF-weighted share of the query's terms it contains (n_articles,)."""
-        out = {f: np.zeros(self.size, dtype=np.float32) for f in FIELDS}
+        out = {f: np.zeros(self.articles, dtype=np.float32) for f in FIELDS}
         total = 0.0
         for alternatives in query.terms:
             weight = self.term_idf(alternatives)
             total += weight
             for field in FIELDS:
-                present = np.zeros(self.size, dtype=bool)
+                present = np.zeros(self.articles, dtype=bool)
                 for word in alternatives:
                     hits = self._postings[field].get(word)
                     if hits is not None:

@@ -12,14 +12,13 @@ suggestion. The vocabulary is built once when the index is loaded, from titles, 
 from __future__ import annotations
 
 import bisect
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+from kbsuggest.rank.tokens import STOP_WORDS, TOKEN, fold, tokens
+
 MIN_COMPLETE = 2  # a last token shorter than this is too ambiguous to complete
 REPAIR_CACHE = 50_000  # words whose repair is remembered (~5 MB at most)
 MAX_EXPANSIONS = 5  # completions of the last token the lexical index matches
@@ -27,27 +26,11 @@ MAX_EXPANSIONS = 5  # completions of the last token the lexical index matches
 # decides, frequency breaks ties (on StackFAQ prefixes the right word comes first 58% of the time,
 # against 48% by document frequency re-ranked by the query's other terms).
 BIGRAM_WEIGHT = 3.0
-
-# English function words and support-request boilerplate: they carry no topic.
-STOP_WORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being below between both
-but by can cannot could did do does doing don down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just let me more most my myself no nor not
-now of off on once only or other our ours ourselves out over own same she should so some such than that the
-their theirs them themselves then there these they this those through to too under until up very was we were
-what when where which while who whom why will with would you your yours yourself yourselves im ive dont cant
-doesnt isnt wont didnt please hi hello thanks thank help get got use using want need trying try way
-""".split())
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents, so 'Zurücksetzen' and 'zurucksetzen' are one word."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def tokens(text: str) -> list[str]:
-    return TOKEN.findall(fold(text))
+# Work per query is bounded whatever its length (a 2,000-character chat message of unknown words cost
+# 15x a normal query): only the first MAX_WORDS words are understood (the embedding sees the first ~256
+# tokens anyway) and at most MAX_REPAIRS of them get a typo repair (a vocabulary scan each).
+MAX_WORDS = 64
+MAX_REPAIRS = 6
 
 
 def max_typos(word: str) -> int:
@@ -86,7 +69,7 @@ class Vocabulary:
         self._pairs, self._pair_counts = np.unique(pairs, return_counts=True)
         self._index = index  # word -> position in self.words; also the membership test
         self._long = [w for w in self.words if len(w) >= 4]  # typo targets (repairs a >=5-char word)
-        self._repaired: dict[str, str | None] = {}  # a plain dict, no cycle: see Suggester.load's gc.freeze
+        self._repaired: dict[str, str | None] = {}  # a plain dict, no cycle: see kbs/registry.py's gc.freeze
 
     def __contains__(self, word: str) -> bool:
         return word in self._index
@@ -139,6 +122,9 @@ class Vocabulary:
         """Complete the last word (unless followed by a space), repair unknown words, note content terms."""
         matches = list(TOKEN.finditer(text))
         partial = bool(matches) and matches[-1].end() == len(text)
+        if len(matches) > MAX_WORDS:
+            matches, partial = matches[:MAX_WORDS], False
+        repairs = MAX_REPAIRS
         previous: str | None = None  # the word before, as understood, stop words included
         pieces: list[str] = []
         terms: list[tuple[str, ...]] = []
@@ -153,8 +139,10 @@ class Vocabulary:
                     shown = alternatives[0]
             elif word in self._index:
                 alternatives = (word,)
-            elif fixed := self.repair(word):
-                alternatives, shown = (fixed,), fixed
+            elif repairs:
+                repairs -= 1
+                if fixed := self.repair(word):
+                    alternatives, shown = (fixed,), fixed
             pieces.append(text[cursor:match.start()] + shown)
             cursor = match.end()
             previous = alternatives[0] if alternatives else word

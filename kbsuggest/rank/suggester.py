@@ -1,59 +1,50 @@
-"""Suggester: text -> the top-k articles. The single core that the API, the CLI and evaluation call.
+"""Suggester: text -> the top-k articles of one KB snapshot. The core the API, the CLI and evaluation call.
 
-Hybrid ranking for half-typed titles: the query is understood first (``kbsuggest/query.py``: the
-last word completed, typos repaired, stop-word-only queries get nothing), then every article gets
-dense features (best chunk, title alone and whole-article cosine) and lexical ones (``kbsuggest/lexical.py``),
-fused by a calibrated logistic model (``kbsuggest/calibration.py``) into ``score``, the probability
-that the article answers the query; nothing below ``min_score`` is returned. Internal articles only
-for agents. Everything that can be prepared at load time is, so a query costs one embedding and a
-few vector operations; a repeated query (typists often retype, widgets re-ask) skips the embedding
-thanks to an LRU cache keyed by the understood text (``query_cache_size``, 0 = off).
+Hybrid ranking for half-typed titles: the query is understood first (``query.py``: the last word
+completed, typos repaired, stop-word-only queries get nothing), then candidate articles get dense
+features (best chunk, title alone, whole-article cosine) and lexical ones (``lexical.py``), fused by
+the snapshot's calibration (``calibration.py``) into ``score``, the probability that the article answers
+the query; nothing below the policy's ``min_score`` is returned.
+
+Candidates: with a flat index (up to a few thousand articles) every article is scored exactly. With an
+HNSW index (the build's choice for large KBs) the candidates are the articles of the ANN's best chunks,
+the best articles by lexical coverage, and — under a selective filter — the best allowed articles by
+whole-article cosine, so the cost of a query does not grow with the KB.
+
+Public callers never meet internal articles: they are filtered out, and the words the query is
+completed and repaired to come from a vocabulary of public articles only.
 """
 
 from __future__ import annotations
 
-import gc
 import re
-import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from kbsuggest.domain import Suggestion
+from kbsuggest.embed import Embedder
+from kbsuggest.index.snapshot import Snapshot
 from kbsuggest.rank.calibration import FEATURES, Calibration
-from kbsuggest.config import Settings
-from kbsuggest.embed import Embedder, create_embedder, model_file_of
-from kbsuggest.errors import IndexCorruptError
 from kbsuggest.rank.lexical import LexicalIndex
 from kbsuggest.rank.query import Query
-from kbsuggest.db import open_db
-from kbsuggest.store.thresholds import effective_settings
-from kbsuggest.index.format import FLAT_MAX_VECTORS, KB_FILE, Manifest, load_index, single_query_threads, stored_vectors
 
 _SPACES = re.compile(r"\s+")
+ANN_DEPTH = 64  # chunks asked of HNSW (= its efSearch: a deeper k would widen the graph search itself)
+LEXICAL_CANDIDATES = 64  # best articles by lexical evidence added as candidates (HNSW KBs)
+SELECTIVE = 0.25  # a filter keeping at most this share of articles adds the best allowed ones by cosine
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    article_id: str
-    title: str
-    url: str
-    section: str | None  # heading of the matching section; None when it is the article's introduction
-    anchor: str
-    snippet: str
-    score: float  # calibrated probability that the article answers the query (kbsuggest/calibration.py)
-    similarity: float = 0.0  # raw cosine similarity between the query and the matching chunk
+class Policy:
+    """How a KB answers, resolved once per load (``kbsuggest/kbs`` decides the threshold's source)."""
 
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    id: str
-    title: str
-    url: str
-    locale: str
-    audience: str
-    product: str
+    min_score: float
+    default_k: int = 3
+    max_k: int = 10
+    min_query_chars: int = 3
+    snippet_chars: int = 200
 
 
 def normalize_query(text: str) -> str:
@@ -67,197 +58,171 @@ def make_snippet(body: str, limit: int) -> str:
     return cut + "…"
 
 
-# Above FLAT_MAX_VECTORS chunks, dense scores come from the ANN index's best chunks only (the rest
-# get the lowest score retrieved); below it, one matrix product scores every chunk exactly.
-ANN_DEPTH = 64  # = HNSW_EF_SEARCH: a deeper k would widen the graph search itself
-
-
 class Suggester:
-    def __init__(self, index, manifest: Manifest, embedder: Embedder, articles: list[ArticleInfo],
-                 chunk_article: np.ndarray, chunk_anchor: list[str], chunk_heading: list[str],
-                 chunk_snippet: list[str], settings: Settings, chunk_body: list[str] | None = None,
-                 calibration: Calibration | None = None) -> None:
-        self.index = index
-        self.manifest = manifest
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, policy: Policy,
+                 calibration: Calibration | None = None,
+                 embed_query: Callable[[str], np.ndarray] | None = None) -> None:
+        """``embed_query``: one text -> (1, dim); by default the embedder's unpadded single-text path (the
+        registry passes one cached across KBs)."""
+        self.snapshot = snapshot
         self.embedder = embedder
-        self.articles = articles
-        self.settings = settings
-        self.calibration = calibration or Calibration.load()
-        n = len(articles)
-        # Chunks grouped by article (stable), so per-article maxima are one reduceat.
-        order = np.argsort(chunk_article, kind="stable")
-        self._chunk_article = chunk_article[order]
-        self._chunk_anchor = [chunk_anchor[i] for i in order]
-        self._chunk_heading = [chunk_heading[i] for i in order]
-        self._chunk_snippet = [chunk_snippet[i] for i in order]
-        counts = np.bincount(self._chunk_article, minlength=n)
-        self._has_chunks = counts > 0
-        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        vectors = stored_vectors(index)[order] if index.ntotal else np.zeros((0, embedder.dim), np.float32)
-        self._vectors = vectors if index.ntotal <= FLAT_MAX_VECTORS else None
-        self._grouped_of_row = np.empty(len(order), dtype=np.int64)
-        self._grouped_of_row[order] = np.arange(len(order))
-        centroids = np.zeros((n, embedder.dim), np.float32)
-        if index.ntotal:
-            centroids[self._has_chunks] = np.add.reduceat(vectors, self._starts[self._has_chunks], axis=0)
+        self.policy = policy
+        self.calibration = calibration or (
+            Calibration.from_dict(snapshot.calibration) if snapshot.calibration else Calibration.default())
+        s = snapshot
+        n = s.size
+        self._exhaustive = s.vectors is not None
+        self._ends = s.starts + s.counts
+        centroids = np.zeros((n, s.manifest.dim), np.float32)
+        for block in range(0, n, 4096):  # bounded memory for HNSW KBs, whose vectors are not in memory
+            positions = np.arange(block, min(n, block + 4096))
+            rows = np.arange(s.starts[positions[0]], self._ends[positions[-1]]) if len(positions) else positions
+            vectors = s.chunk_vectors(rows)
+            centroids[positions] = np.add.reduceat(vectors, s.starts[positions] - rows[0], axis=0)
         norms = np.linalg.norm(centroids, axis=1, keepdims=True)
         self._centroids = centroids / np.where(norms > 0, norms, 1)
-        bodies = chunk_body if chunk_body is not None else chunk_snippet
-        headings: list[list[str]] = [[a.title] for a in articles]
-        texts: list[list[str]] = [[a.title] for a in articles]
-        for position, heading, body in zip(chunk_article.tolist(), chunk_heading, bodies):
-            if heading:
-                headings[position].append(heading)
-            texts[position].extend([heading or "", body])
-        self.lexical = LexicalIndex([" ".join(h) for h in headings], [" ".join(t) for t in texts])
-        self._public = np.array([a.audience == "public" for a in articles], dtype=bool)
-        self._locale = np.array([a.locale for a in articles], dtype=object)
-        self._product = np.array([a.product for a in articles], dtype=object)
-        # Single-query embedding: the backend's unpadded path when it has one; cached when configured.
-        encode_one = getattr(embedder, "encode_one", None) or (lambda text: embedder.encode([text]))
-        size = settings.query_cache_size
-        self._embed_query = lru_cache(maxsize=size)(encode_one) if size else encode_one
+        self._public = np.array([a.audience == "public" for a in s.articles], dtype=bool)
+        self._locale = np.array([a.locale for a in s.articles], dtype=object)
+        self._product = np.array([a.product for a in s.articles], dtype=object)
+        self._snippets = [make_snippet(body, policy.snippet_chars) for body in s.bodies]
+        self.lexical = self._lexical(np.ones(n, dtype=bool))
+        self.public_lexical = self.lexical if self._public.all() else self._lexical(self._public)
+        self._embed_query = embed_query or getattr(embedder, "encode_one", None) or (lambda t: embedder.encode([t]))
 
-    def cache_info(self):
-        """Hits, misses and size of the query-embedding cache (None when it is off)."""
-        info = getattr(self._embed_query, "cache_info", None)
-        return info() if info else None
+    def _lexical(self, keep: np.ndarray) -> LexicalIndex:
+        s = self.snapshot
+        headings: list[list[str]] = [[a.title] if keep[i] else [] for i, a in enumerate(s.articles)]
+        texts: list[list[str]] = [list(h) for h in headings]
+        for position, heading, body in zip(s.chunk_article.tolist(), s.headings, s.bodies):
+            if keep[position]:
+                if heading:
+                    headings[position].append(heading)
+                texts[position].extend([heading, body])
+        return LexicalIndex([" ".join(h) for h in headings], [" ".join(t) for t in texts])
 
-    @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Suggester":
-        """Load the index at ``settings.index_dir``; the embedder must be the one that built it."""
-        embedder = embedder or create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size,
-                                               settings.onnx_threads)
-        settings = effective_settings(settings, embedder.name)  # a tuned threshold, unless min_score is explicit
-        index, manifest = load_index(settings.index_dir, embedder.name, embedder.dim, model_file_of(embedder))
-        single_query_threads()
-        kb = Path(settings.index_dir) / KB_FILE
-        if not kb.is_file():
-            raise IndexCorruptError(f"{str(kb)!r} is missing; rebuild the index")
-        db = open_db(kb)
-        try:
-            articles = [ArticleInfo(r["id"], r["title"], r["url"], r["locale"], r["audience"], r["product"])
-                        for r in db.query("select * from articles order by id")]
-            position = {a.id: i for i, a in enumerate(articles)}
-            chunks = list(db.query("select article_id, anchor, heading, body from chunks order by id"))
-            if len(chunks) != index.ntotal or any(c["article_id"] not in position for c in chunks):
-                raise sqlite3.DatabaseError(f"{len(chunks)} chunks for {index.ntotal} vectors, or chunks without article")
-        except sqlite3.DatabaseError as exc:  # a degraded start must name the problem, not crash
-            raise IndexCorruptError(f"cannot read {str(kb)!r} ({exc}); rebuild the index") from None
-        finally:
-            db.conn.close()
-        suggester = cls(
-            index, manifest, embedder, articles,
-            np.array([position[c["article_id"]] for c in chunks], dtype=np.int32),
-            [c["anchor"] for c in chunks], [c["heading"] for c in chunks],
-            [make_snippet(c["body"], settings.snippet_chars) for c in chunks], settings,
-            chunk_body=[c["body"] for c in chunks],
-        )
-        suggester.warm_up()
-        # A loaded index is tens of thousands of long-lived objects (metadata, vocabulary): left in the
-        # collected generations, every full cycle collection scans them all, a 25-40 ms pause that
-        # lands on some unlucky request (measured: the HTTP p99). Frozen, they are never scanned; they
-        # are still freed by reference counting when a reindex replaces this Suggester.
-        gc.collect()
-        gc.freeze()
-        return suggester
+    @property
+    def articles(self):
+        return self.snapshot.articles
+
+    @property
+    def manifest(self):
+        return self.snapshot.manifest
 
     def warm_up(self) -> None:
         """One query through every stage before the first customer's: the typo repair's first use
         imports rapidfuzz and onnxruntime's first run allocates its buffers (tens of ms, once)."""
-        query = self.understand("pasword resett for my acount lo")
-        if query is not None:
-            self._rank(query, self.embedder.encode([query.text]), 1, 1.0, None, None, False)
+        self.suggest("pasword resett for my acount lo", min_score=0.0)
 
-    def understand(self, text: str) -> Query | None:
+    def understand(self, text: str, include_internal: bool = False) -> Query | None:
         """The query to search for, or None when there is nothing to search for yet."""
-        if len(normalize_query(text)) < self.settings.min_query_chars or self.index.ntotal == 0:
+        if len(normalize_query(text)) < self.policy.min_query_chars or self.snapshot.size == 0:
             return None
-        query = self.lexical.vocabulary.understand(_SPACES.sub(" ", text).lstrip())
+        lexical = self.lexical if include_internal else self.public_lexical
+        query = lexical.vocabulary.understand(_SPACES.sub(" ", text).lstrip())
         return None if query.empty else query
 
     def suggest(self, text: str, k: int | None = None, *, locale: str | None = None, product: str | None = None,
                 include_internal: bool = False, min_score: float | None = None) -> list[Suggestion]:
         """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length."""
-        query = self.understand(text)
+        query = self.understand(text, include_internal)
         if query is None:
             return []
-        return self._rank(query, self._embed_query(query.text.strip()), k or self.settings.default_k,
-                          self.settings.min_score if min_score is None else min_score,
-                          locale, product, include_internal)
+        return self._rank(query, self._embed_query(query.text.strip()), k, min_score, locale, product,
+                          include_internal)
 
-    def suggest_many(self, texts: list[str], k: int | None = None, *, locale: str | None = None,
-                     product: str | None = None, include_internal: bool = False,
-                     min_score: float | None = None) -> list[list[Suggestion]]:
+    def suggest_many(self, texts: list[str], k: int | None = None, **options) -> list[list[Suggestion]]:
         """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
-        queries = [self.understand(t) for t in texts]
+        queries = [self.understand(t, options.get("include_internal", False)) for t in texts]
         todo = [i for i, q in enumerate(queries) if q is not None]
         vectors = np.zeros((len(texts), self.embedder.dim), np.float32)
         if todo:
             vectors[todo] = self.embedder.encode([queries[i].text.strip() for i in todo])
-        return self._rank_many(queries, vectors, k, locale, product, include_internal, min_score)
+        return self._rank_many(queries, vectors, k, **options)
 
-    def suggest_vectors(self, texts: list[str], vectors: np.ndarray, k: int | None = None, *,
-                        locale: str | None = None, product: str | None = None, include_internal: bool = False,
-                        min_score: float | None = None) -> list[list[Suggestion]]:
+    def suggest_vectors(self, texts: list[str], vectors: np.ndarray, k: int | None = None,
+                        **options) -> list[list[Suggestion]]:
         """``suggest`` for texts the caller has embedded already (gap mining reuses its vectors)."""
-        return self._rank_many([self.understand(t) for t in texts], vectors, k, locale, product,
-                               include_internal, min_score)
+        queries = [self.understand(t, options.get("include_internal", False)) for t in texts]
+        return self._rank_many(queries, vectors, k, **options)
 
-    def _rank_many(self, queries: list[Query | None], vectors: np.ndarray, k: int | None, locale: str | None,
-                   product: str | None, include_internal: bool, min_score: float | None) -> list[list[Suggestion]]:
-        """Row i of ``vectors`` is the embedding of ``queries[i]``; a None query gets no suggestion."""
+    def _rank_many(self, queries: list[Query | None], vectors: np.ndarray, k: int | None, *,
+                   locale: str | None = None, product: str | None = None, include_internal: bool = False,
+                   min_score: float | None = None) -> list[list[Suggestion]]:
         vectors = np.asarray(vectors, dtype=np.float32)
-        threshold = self.settings.min_score if min_score is None else min_score
-        return [[] if q is None else self._rank(q, vectors[row:row + 1], k or self.settings.default_k, threshold,
-                                                locale, product, include_internal)
+        return [[] if q is None else self._rank(q, vectors[row:row + 1], k, min_score, locale, product,
+                                                include_internal)
                 for row, q in enumerate(queries)]
 
-    def features(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(n_articles, len(FEATURES)) features of every article, and each chunk's cosine (grouped order)."""
-        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        if self._vectors is not None:
-            chunk_cos = self._vectors @ vector[0]
-        else:
-            scores, rows = self.index.search(vector, min(ANN_DEPTH, self.index.ntotal))
-            found = rows[0] >= 0
-            chunk_cos = np.full(self.index.ntotal, scores[0][found].min() if found.any() else 0.0, np.float32)
-            chunk_cos[self._grouped_of_row[rows[0][found]]] = scores[0][found]
-        best = np.full(len(self.articles), -1.0, np.float32)
-        best[self._has_chunks] = np.maximum.reduceat(chunk_cos, self._starts[self._has_chunks])
-        title = np.full(len(self.articles), -1.0, np.float32)
-        title[self._has_chunks] = chunk_cos[self._starts[self._has_chunks]]  # an article's first chunk: its title alone
-        coverage = self.lexical.coverage(query)
-        columns = {"chunk_cos": best, "article_cos": self._centroids @ vector[0], "title_cos": title,
-                   "title_cov": coverage["title"], "text_cov": coverage["text"]}
-        return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
-
-    def _rank(self, query: Query, vector: np.ndarray, k: int, threshold: float, locale: str | None,
-              product: str | None, include_internal: bool) -> list[Suggestion]:
-        features, chunk_cos = self.features(query, vector)
-        score = self.calibration.probability(features)
-        allowed = self._has_chunks & (score >= threshold)
-        if not include_internal:
-            allowed &= self._public
+    def _allowed(self, locale: str | None, product: str | None, include_internal: bool) -> np.ndarray:
+        allowed = np.ones(self.snapshot.size, dtype=bool) if include_internal else self._public.copy()
         if locale:
             allowed &= self._locale == locale
         if product:
             allowed &= self._product == product
-        candidates = np.flatnonzero(allowed)
-        if len(candidates) > k:
-            candidates = candidates[np.argpartition(-score[candidates], k - 1)[:k]]
-        candidates = sorted(candidates.tolist(), key=lambda p: (-score[p], p))
-        results = []
-        for position in candidates:
-            start = int(self._starts[position])
-            row = start + int(np.argmax(chunk_cos[start:start + self._count(position)]))
-            article = self.articles[position]
-            results.append(Suggestion(
-                article.id, article.title, article.url, self._chunk_heading[row] or None, self._chunk_anchor[row],
-                self._chunk_snippet[row], round(float(score[position]), 4), round(float(chunk_cos[row]), 4),
-            ))
-        return results
+        return allowed
 
-    def _count(self, position: int) -> int:
-        end = self._starts[position + 1] if position + 1 < len(self._starts) else len(self._chunk_article)
-        return int(end - self._starts[position])
+    def _candidates(self, query: Query, vector: np.ndarray, allowed: np.ndarray, lexical: LexicalIndex,
+                    coverage: dict[str, np.ndarray]) -> np.ndarray:
+        """Positions of the articles worth scoring (every allowed one for a flat index)."""
+        if self._exhaustive:
+            return np.flatnonzero(allowed)
+        s = self.snapshot
+        _, rows = s.index.search(vector, min(ANN_DEPTH, s.manifest.chunk_count))
+        found = [s.chunk_article[rows[0][rows[0] >= 0]]]
+        weights = self.calibration.coef[[FEATURES.index("title_cov"), FEATURES.index("text_cov")]]
+        lexical_score = np.where(allowed, coverage["title"] * weights[0] + coverage["text"] * weights[1], -1.0)
+        found.append(np.argpartition(-lexical_score, min(LEXICAL_CANDIDATES, s.size) - 1)[:LEXICAL_CANDIDATES])
+        kept = np.flatnonzero(allowed)
+        if len(kept) <= SELECTIVE * s.size:
+            cosine = self._centroids[kept] @ vector[0]
+            found.append(kept[np.argpartition(-cosine, min(ANN_DEPTH, len(kept)) - 1)[:ANN_DEPTH]] if len(kept) else kept)
+        candidates = np.unique(np.concatenate(found))
+        return candidates[allowed[candidates]]
+
+    def features(self, query: Query, vector: np.ndarray, positions: np.ndarray | None = None,
+                 coverage: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(len(positions), len(FEATURES)) features of the articles at ``positions`` (default: all), and the
+        cosine of each of their chunks (concatenated in position order)."""
+        s = self.snapshot
+        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        positions = np.arange(s.size) if positions is None else np.asarray(positions, dtype=np.int64)
+        if coverage is None:
+            coverage = self.lexical.coverage(query)
+        counts = s.counts[positions]
+        local_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        rows = np.arange(int(counts.sum())) + np.repeat(s.starts[positions] - local_starts, counts)
+        if self._exhaustive:  # one product over every chunk costs less than gathering the rows' vectors
+            chunk_cos = (s.vectors @ vector[0])[rows]
+        else:
+            chunk_cos = s.chunk_vectors(rows) @ vector[0]
+        best = np.maximum.reduceat(chunk_cos, local_starts) if len(rows) else np.zeros(0, np.float32)
+        columns = {"chunk_cos": best, "article_cos": self._centroids[positions] @ vector[0],
+                   "title_cos": chunk_cos[local_starts] if len(rows) else best,  # the title chunk comes first
+                   "title_cov": coverage["title"][positions], "text_cov": coverage["text"][positions]}
+        return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
+
+    def _rank(self, query: Query, vector: np.ndarray, k: int | None, min_score: float | None, locale: str | None,
+              product: str | None, include_internal: bool) -> list[Suggestion]:
+        k = k or self.policy.default_k
+        threshold = self.policy.min_score if min_score is None else min_score
+        lexical = self.lexical if include_internal else self.public_lexical
+        coverage = lexical.coverage(query)
+        allowed = self._allowed(locale, product, include_internal)
+        positions = self._candidates(query, np.asarray(vector, np.float32).reshape(1, -1), allowed, lexical, coverage)
+        if len(positions) == 0:
+            return []
+        features, chunk_cos = self.features(query, vector, positions, coverage)
+        score = self.calibration.probability(features)
+        keep = np.flatnonzero(score >= threshold)
+        if len(keep) > k:
+            keep = keep[np.argpartition(-score[keep], k - 1)[:k]]
+        keep = sorted(keep.tolist(), key=lambda i: (-score[i], positions[i]))
+        offsets = np.concatenate([[0], np.cumsum(self.snapshot.counts[positions])])
+        return [self._suggestion(int(positions[i]), chunk_cos[offsets[i]:offsets[i + 1]], float(score[i]))
+                for i in keep]
+
+    def _suggestion(self, position: int, chunk_cos: np.ndarray, score: float) -> Suggestion:
+        row = int(self.snapshot.starts[position]) + int(np.argmax(chunk_cos))
+        article, s = self.snapshot.articles[position], self.snapshot
+        return Suggestion(article.id, article.title, article.url, s.headings[row] or None, s.anchors[row],
+                          self._snippets[row], round(score, 4), round(float(chunk_cos.max()), 4))

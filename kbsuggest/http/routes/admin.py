@@ -1,7 +1,7 @@
-"""The admin HTTP API: reindex, put and delete articles. Thin: ``KBAdmin`` does the work.
+"""The admin HTTP API of a KB: reindex, put and delete articles. Thin: ``KBAdmin`` does the work.
 
-Operations run one at a time on a worker thread (an anyio limiter of 1), so queued admin requests
-hold no threads the suggest routes need; the event loop keeps serving while an index builds.
+Operations of one KB run one at a time on a worker thread (a capacity limiter of 1 per KB), so queued
+admin requests hold no threads the suggest routes need, and one KB's rebuild never queues another's.
 """
 
 from __future__ import annotations
@@ -13,100 +13,74 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import Response
 
-from kbsuggest.kbs.admin import AdminResult, ArticleNotFoundError, KBAdmin, ReindexError
-from kbsuggest.http.deps import require_admin
 from kbsuggest.domain import ARTICLE_ID
-from kbsuggest.errors import ArticleError
-from kbsuggest.http.schemas import ErrorResponse
+from kbsuggest.errors import KBSuggestError
+from kbsuggest.http.deps import KBName, require_admin
+from kbsuggest.http.errors import error_response, responses
+from kbsuggest.http.schemas import AdminResponse, SkippedFile
+from kbsuggest.kbs.admin import AdminResult, KBAdmin
 
-log = logging.getLogger("kbsuggest.kbs.admin")
-_create_lock = threading.Lock()
-
-
-class SkippedFile(BaseModel):
-    path: str
-    reason: str
-
-
-class AdminResponse(BaseModel):
-    action: str = Field(description="`reindex`, `put` or `delete`.")
-    article_id: str | None
-    articles: int = Field(description="Articles in the index now serving.")
-    chunks: int
-    embedded: int = Field(description="Articles embedded by this build (the others kept their vectors).")
-    reused: int
-    skipped: list[SkippedFile] = Field(description="Files of the KB folder that could not be indexed, and why.")
-    index_created_at: str
-    seconds: float
+log = logging.getLogger("kbsuggest.admin")
+_limiters: dict[str, anyio.CapacityLimiter] = {}
+_limiters_lock = threading.Lock()
 
 
-def _json_error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(ErrorResponse(error=code, message=message, field=field).model_dump(), status)
+def _limiter(kb: str) -> anyio.CapacityLimiter:
+    with _limiters_lock:
+        return _limiters.setdefault(kb, anyio.CapacityLimiter(1))
 
 
-def _admin(request: Request) -> tuple[KBAdmin | None, anyio.CapacityLimiter | None]:
-    state = request.app.state
-    with _create_lock:
-        if getattr(state, "admin", None) is None and getattr(state, "indexer", None) is not None:
-            state.admin = KBAdmin(state.settings, state.indexer, state)
-            state.admin_limiter = anyio.CapacityLimiter(1)
-    return getattr(state, "admin", None), getattr(state, "admin_limiter", None)
-
-
-async def _run(request: Request, operation: Callable[[KBAdmin], AdminResult]) -> AdminResponse | JSONResponse:
-    admin, limiter = _admin(request)
+async def _run(request: Request, kb: str, operation: Callable[[KBAdmin], AdminResult]) -> AdminResponse | Response:
+    admin: KBAdmin | None = getattr(request.app.state, "admin", None)
     if admin is None:
-        return _json_error(503, "admin_unavailable",
-                           "this process was started without an indexer: run it with `kbsuggest serve`")
+        return error_response("admin_unavailable", "this process was started without an indexer: run it with "
+                                                   "`kbsuggest serve`")
     try:
-        result = await anyio.to_thread.run_sync(operation, admin, limiter=limiter)
-    except ArticleError as exc:
-        return _json_error(422, "invalid_article", str(exc), "body")
-    except ArticleNotFoundError as exc:
-        return _json_error(404, "not_found", str(exc), "article_id")
-    except ReindexError as exc:
-        log.error("%s", exc)
-        return _json_error(409, "reindex_failed", str(exc))
+        result = await anyio.to_thread.run_sync(operation, admin, limiter=_limiter(kb))
+    except KBSuggestError:
+        raise  # the error table answers (422, 404, 409...)
     except Exception as exc:  # never a stack trace to the caller; the old index keeps serving
         log.exception("admin operation failed")
-        return _json_error(500, "reindex_failed",
-                           f"unexpected {type(exc).__name__}: {exc}; the previous index is still serving")
+        return error_response("internal_error", f"unexpected {type(exc).__name__}: {exc}; the previous index is "
+                                                "still serving")
     # an audit trail of KB changes: WARNING, so it shows without any logging configuration
-    log.warning("admin %s %s: %d articles, embedded %d", result.action, result.article_id or "", result.articles,
-                result.embedded)
+    log.warning("admin %s %s/%s: %d articles, embedded %d", result.action, result.kb, result.article_id or "",
+                result.articles, result.embedded)
     return AdminResponse(**{**vars(result), "skipped": [SkippedFile(path=p, reason=r) for p, r in result.skipped]})
 
 
-_errors = {code: {"model": ErrorResponse} for code in (401, 403, 409, 422, 500, 503)}
 ArticleId = Annotated[str, Path(pattern=f"^{ARTICLE_ID}$", description="The article's id (front matter `id`).",
                                 openapi_examples={"article": {"value": "dark-mode"}})]
-_EXAMPLE = "---\ntitle: Turn on dark mode\nproduct: tallyo\n---\nOpen **Settings → Appearance** and pick Dark.\n"
-_markdown_body = {"requestBody": {"required": True, "description": "One Markdown article, front matter first.",
+_EXAMPLE = "---\ntitle: Turn on dark mode\naudience: public\n---\nOpen **Settings → Appearance** and pick Dark.\n"
+_MARKDOWN_BODY = {"requestBody": {"required": True, "description": "One Markdown article, front matter first.",
                                   "content": {"text/markdown": {"schema": {"type": "string"}, "example": _EXAMPLE}}}}
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=_errors)
 
+def build() -> APIRouter:
+    router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)],
+                       responses=responses("unauthorized", "forbidden", "unknown_kb", "reindex_failed",
+                                           "invalid_article", "internal_error", "admin_unavailable"))
 
-@router.post("/reindex", response_model=AdminResponse)
-async def reindex(request: Request):
-    """Rebuild the index from the KB folder and swap it in; the old one serves until then."""
-    return await _run(request, KBAdmin.reindex)
+    @router.post("/reindex", response_model=AdminResponse)
+    async def reindex(request: Request, kb: KBName):
+        """Rebuild the index from the KB folder and swap it in; the old one serves until then."""
+        return await _run(request, kb, lambda admin: admin.reindex(kb))
 
+    @router.put("/articles/{article_id}", response_model=AdminResponse, openapi_extra=_MARKDOWN_BODY)
+    async def put_article(request: Request, kb: KBName, article_id: ArticleId):
+        """Create or replace one article (the body is its Markdown); 422 if it does not parse, 409 if it would
+        change another article."""
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return error_response("invalid_article", f"body: not UTF-8 text (byte {exc.start})", "body")
+        return await _run(request, kb, lambda admin: admin.put_article(kb, article_id, text))
 
-@router.put("/articles/{article_id}", response_model=AdminResponse, openapi_extra=_markdown_body)
-async def put_article(request: Request, article_id: ArticleId):
-    """Create or replace one article (the body is its Markdown); refused with 422 if it does not parse."""
-    try:
-        text = (await request.body()).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _json_error(422, "invalid_article", f"body: not UTF-8 text (byte {exc.start})", "body")
-    return await _run(request, lambda admin: admin.put_article(article_id, text))
+    @router.delete("/articles/{article_id}", response_model=AdminResponse, responses=responses("not_found"))
+    async def delete_article(request: Request, kb: KBName, article_id: ArticleId):
+        """Delete one article's file and reindex."""
+        return await _run(request, kb, lambda admin: admin.delete_article(kb, article_id))
 
-
-@router.delete("/articles/{article_id}", response_model=AdminResponse, responses={404: {"model": ErrorResponse}})
-async def delete_article(request: Request, article_id: ArticleId):
-    """Delete one article's file and reindex."""
-    return await _run(request, lambda admin: admin.delete_article(article_id))
+    return router

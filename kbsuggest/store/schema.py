@@ -1,0 +1,77 @@
+"""The service database's tables: the one owner of each table's shape, as named migrations.
+
+Migrations already applied to a database are never edited; a change is a new migration. Every table
+carries the KB its rows belong to (``kb``); rows written before KBs existed belong to ``default``.
+Timestamps are ``kbsuggest/timestamps.py``'s format.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from kbsuggest.db import Migration
+
+
+def _events_v1(db: sqlite_utils.Database) -> None:
+    db["events"].create(
+        {"id": int, "session_id": str, "type": str, "at": str, "received_at": str, "mode": str, "query": str,
+         "article_id": str, "position": int, "score": float, "helpful": int, "suggestions": str,
+         "suggestion_opened": int},
+        pk="id")
+    db["events"].create_index(["session_id"])
+    db["events"].create_index(["at"])
+
+
+def _events_kb(db: sqlite_utils.Database) -> None:
+    db["events"].add_column("kb", str, not_null_default="default")
+    db["events"].create_index(["kb", "at"])
+
+
+def _thresholds_v1(db: sqlite_utils.Database) -> None:
+    db["tuned_thresholds"].create(
+        {"model": str, "min_score": float, "target_precision": float, "run_id": int, "tuned_at": str}, pk="model")
+
+
+def _thresholds_kb(db: sqlite_utils.Database) -> None:
+    # keyed by KB, model and the calibration the threshold was tuned on: a refitted calibration or another
+    # model never inherits a threshold chosen for a different score scale (older rows cannot be matched)
+    db["tuned_thresholds"].drop()
+    db["tuned_thresholds"].create(
+        {"kb": str, "model": str, "scale": str, "min_score": float, "target_precision": float, "run_id": int,
+         "tuned_at": str}, pk=("kb", "model", "scale"))
+
+
+def _evaluations_v1(db: sqlite_utils.Database) -> None:
+    db["evaluation_runs"].create(
+        {"id": int, "created_at": str, "tickets": str, "tickets_sha256": str, "model": str, "articles_hash": str,
+         "min_score": float, "settings": str, "metrics": str, "seconds": float}, pk="id")
+
+
+def _evaluations_kb(db: sqlite_utils.Database) -> None:
+    db["evaluation_runs"].add_column("kb", str, not_null_default="default")
+
+
+def _gap_runs_v1(db: sqlite_utils.Database) -> None:
+    db["gap_runs"].create({"id": int, "started_at": str, "as_of": str, "tickets": int, "resolved": int,
+                           "covered": int, "uncovered": int, "unclustered": int, "gaps": int}, pk="id")
+    db["gap_run_gaps"].create({"run_id": int, "rank": int, "kind": str, "title": str, "keywords": str,
+                               "size": int, "impact": float, "article_id": str, "ticket_ids": str, "change": str},
+                              pk=("run_id", "rank"), foreign_keys=[("run_id", "gap_runs", "id")])
+
+
+def _gap_runs_kb(db: sqlite_utils.Database) -> None:
+    db["gap_runs"].add_column("kb", str, not_null_default="default")
+
+
+# The names are those the tables were first created under (by their former modules), so existing
+# databases are upgraded in place.
+MIGRATIONS: list[Migration] = [
+    ("events-001-create", _events_v1),
+    ("events-002-kb", _events_kb),
+    ("tuning-001-thresholds", _thresholds_v1),
+    ("tuning-002-kb-scale", _thresholds_kb),
+    ("evaluation-001-runs", _evaluations_v1),
+    ("evaluation-002-kb", _evaluations_kb),
+    ("tickets-002-gap-runs", _gap_runs_v1),
+    ("gap-runs-002-kb", _gap_runs_kb),
+]

@@ -1,0 +1,131 @@
+"""The SQLite implementation of the service store: one file (``KBSUGGEST_DB_PATH``), WAL, one connection.
+
+The database is opened on first use, not at start: a missing, corrupt, full or read-only file never
+stops the service from starting or suggesting; each operation that needs it raises
+``StoreUnavailableError`` with the reason (the HTTP edge answers 503 JSON, the CLI one line).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from kbsuggest.db import open_db
+from kbsuggest.errors import ConfigError, StoreUnavailableError
+from kbsuggest.store.schema import MIGRATIONS
+from kbsuggest.timestamps import utc_now
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    return str(exc).split("\n")[0] or type(exc).__name__
+
+
+class SQLiteStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._db: sqlite_utils.Database | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, fn, *args, create: bool = True):
+        """Run ``fn(db, *args)`` under the lock; ``create=False`` answers None when the file does not exist."""
+        with self._lock:
+            try:
+                if self._db is None:
+                    if not create and not self.path.is_file():
+                        return None
+                    self._db = open_db(self.path, MIGRATIONS, wal=True)
+                return fn(self._db, *args)
+            except sqlite3.Error as exc:
+                self._close()
+                raise StoreUnavailableError(f"the service database is unavailable: {_reason(exc)}") from None
+            except OSError as exc:
+                self._close()
+                raise StoreUnavailableError(f"the service database is unavailable: {exc.strerror}") from None
+
+    def _close(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.conn.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def check(self) -> None:
+        """Open the database now (migrations included); raises StoreUnavailableError with the reason."""
+        self._run(lambda db: db.execute("select count(*) from _migrations").fetchone())
+
+    # events -----------------------------------------------------------------------------------------------
+    def record_events(self, kb: str, rows: list[dict]) -> int:
+        def insert(db):
+            with db.conn:
+                db["events"].insert_all([{**row, "kb": kb} for row in rows])
+            return len(rows)
+        return self._run(insert)
+
+    def session_events(self, kb: str, start: str, end: str) -> list[dict]:
+        """Every event of the sessions of ``kb`` whose first suggestion was shown in ``[start, end)``, in
+        session and time order."""
+        sql = ("select * from events where kb = ? and session_id in (select session_id from events "
+               "where kb = ? and type = 'suggestions_shown' group by session_id having min(at) >= ? and min(at) < ?) "
+               "order by session_id, at, id")
+        return self._run(lambda db: list(db.query(sql, [kb, kb, start, end])), create=False) or []
+
+    # thresholds -------------------------------------------------------------------------------------------
+    def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
+                      run_id: int | None = None) -> None:
+        row = {"kb": kb, "model": model, "scale": scale, "min_score": float(min_score),
+               "target_precision": float(target_precision), "run_id": run_id, "tuned_at": utc_now()}
+        self._run(lambda db: db["tuned_thresholds"].upsert(row, pk=("kb", "model", "scale")))
+
+    def threshold(self, kb: str, model: str, scale: str) -> float | None:
+        """The tuned threshold, or None; never creates the database."""
+        def read(db):
+            row = db.execute("select min_score from tuned_thresholds where kb = ? and model = ? and scale = ?",
+                             (kb, model, scale)).fetchone()
+            return None if row is None else float(row[0])
+        return self._run(read, create=False)
+
+    # evaluation runs --------------------------------------------------------------------------------------
+    def record_evaluation(self, kb: str, row: dict) -> int:
+        return self._run(lambda db: int(db["evaluation_runs"].insert({**row, "kb": kb, "created_at": utc_now()}).last_pk))
+
+    def evaluations(self, kb: str, ids: list[int] | None = None, last: int = 5) -> list[dict]:
+        """The runs of ``kb`` with these ids (in that order), or its ``last`` most recent, oldest first."""
+        def read(db):
+            if ids:
+                found = {r["id"]: r for r in db.query(
+                    f"select * from evaluation_runs where kb = ? and id in ({','.join('?' * len(ids))})", [kb, *ids])}
+                missing = [str(i) for i in ids if i not in found]
+                if missing:
+                    raise ConfigError(f"no evaluation run with id {', '.join(missing)} for KB {kb!r}; list them with "
+                                      f"`kbsuggest evaluate --compare`")
+                return [found[i] for i in ids]
+            return list(db.query("select * from evaluation_runs where kb = ? order by id desc limit ?", [kb, last]))[::-1]
+        rows = self._run(read, create=False) or []
+        for row in rows:
+            row["metrics"] = json.loads(row["metrics"])
+        return rows
+
+    # gap-mining runs --------------------------------------------------------------------------------------
+    def last_gap_run(self, kb: str) -> list[dict]:
+        """The gaps of ``kb``'s latest run, by rank ([] before the first run)."""
+        def read(db):
+            last = db.execute("select max(id) from gap_runs where kb = ?", [kb]).fetchone()[0]
+            return [] if last is None else list(db.query("select * from gap_run_gaps where run_id = ? order by rank", [last]))
+        return self._run(read, create=False) or []
+
+    def save_gap_run(self, kb: str, run: dict, gaps: list[dict]) -> int:
+        def write(db):
+            with db.conn:
+                run_id = db["gap_runs"].insert({**run, "kb": kb, "started_at": utc_now()}).last_pk
+                db["gap_run_gaps"].insert_all({**gap, "run_id": run_id} for gap in gaps)
+            return int(run_id)
+        return self._run(write)
