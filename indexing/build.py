@@ -1,7 +1,9 @@
 """Build an index directory from a folder of Markdown articles.
 
 Unchanged articles (same content hash, same model and chunking as the current index) keep their
-vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported.
+vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported,
+and so is a file whose id looks like another's (``id_skeleton``): the first in path order keeps it.
+Articles indexed despite a problem (an unknown front-matter key, too many chunks) are listed as warnings.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from kbsuggest.config import Settings
-from kbsuggest.domain import Article, Chunk
+from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
 from kbsuggest.db import open_db
 from kbsuggest.index.kbdb import KB_MIGRATIONS, write_kb
 from kbsuggest.index.format import (KB_FILE, Manifest, choose_index_type, load_index, staged_index_dir, stored_vectors,
                                write_index)
-from indexing.chunking import chunk_article
+from indexing.chunking import bounded_chunks
 from indexing.markdown import read_article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
@@ -40,6 +42,7 @@ class IndexSummary:
     reused: int = 0  # articles whose vectors were taken from the previous index
     embedded: int = 0  # articles embedded in this run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning) of articles indexed anyway
     seconds: float = 0.0
 
 
@@ -56,20 +59,23 @@ def load_articles(source: Path, settings: Settings) -> tuple[list[Article], list
     source = Path(source)
     if not source.is_dir():
         raise ConfigError(f"{str(source)!r} is not a directory of Markdown articles")
-    articles: dict[str, Article] = {}
+    articles: dict[str, Article] = {}  # by skeleton: ids that look alike name one article
     skipped: list[tuple[str, str]] = []
     for path in find_markdown(source):
         try:
-            article = read_article(
-                path, source, default_locale=settings.default_locale, base_url=settings.article_base_url
-            )
+            article = read_article(path, source, default_locale=settings.default_locale,
+                                   base_url=settings.article_base_url, require_audience=settings.require_audience)
         except ArticleError as exc:
             skipped.append((exc.path, exc.reason))
             continue
-        if article.id in articles:
-            skipped.append((article.path, f"duplicate id {article.id!r}, already used by {articles[article.id].path}"))
-            continue
-        articles[article.id] = article
+        first = articles.get(skeleton := id_skeleton(article.id))
+        if first is None:
+            articles[skeleton] = article
+        elif first.id == article.id:
+            skipped.append((article.path, f"duplicate id {article.id!r}, already used by {first.path}"))
+        else:  # escapes show the difference: 'p\u0430ssword-reset' looks like 'password-reset'
+            spelled = repr(article.id) + ("" if article.id.isascii() else f" ({ascii(article.id)})")
+            skipped.append((article.path, f"id {spelled} looks like {first.id!r}, already used by {first.path}"))
     return list(articles.values()), skipped
 
 
@@ -109,9 +115,13 @@ def build_index(source: Path, settings: Settings, embedder: Embedder) -> IndexSu
 
     chunks: list[Chunk] = []
     parts: list[np.ndarray | list[str]] = []  # per article: reused vectors, or texts still to embed
+    warnings = [(article.path, warning) for article in articles for warning in article.warnings]
     reused = 0
     for article in articles:
-        article_chunks = chunk_article(article, settings.chunk_max_words, settings.chunk_overlap_words)
+        article_chunks, warning = bounded_chunks(article, settings.chunk_max_words, settings.chunk_overlap_words,
+                                                 settings.max_chunks_per_article)
+        if warning:
+            warnings.append((article.path, warning))
         chunks.extend(article_chunks)
         old = previous.get((article.id, article.content_hash))
         if old is not None and len(old) == len(article_chunks):
@@ -142,6 +152,6 @@ def build_index(source: Path, settings: Settings, embedder: Embedder) -> IndexSu
     return IndexSummary(
         source=str(source), index_dir=str(settings.index_dir), model=embedder.name,
         articles=len(articles), internal=sum(a.audience == "internal" for a in articles), chunks=len(chunks),
-        reused=reused, embedded=len(articles) - reused, skipped=skipped,
+        reused=reused, embedded=len(articles) - reused, skipped=skipped, warnings=sorted(warnings, key=lambda w: w[0]),
         seconds=time.perf_counter() - started,
     )

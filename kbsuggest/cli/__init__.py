@@ -48,6 +48,9 @@ def index(ctx: click.Context, source: Path) -> None:
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
         click.echo(f"  skipped {path}: {reason}")
+    click.echo(f"{len(summary.warnings)} warning{'' if len(summary.warnings) == 1 else 's'}")
+    for path, warning in summary.warnings:
+        click.echo(f"  warning {path}: {warning}")
     click.echo(f"took {summary.seconds:.1f} s")
 
 
