@@ -1,7 +1,9 @@
 """Build an index snapshot of one KB from a folder of Markdown articles, and publish it.
 
 Unchanged articles (same content hash, same model and chunking as the KB's current snapshot) keep their
-vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported.
+vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported,
+and so is a file whose id looks like another's (``id_skeleton``): the first in path order keeps it.
+Articles indexed despite a problem (an unknown front-matter key, too many chunks) are listed as warnings.
 ``build_snapshot`` writes a complete snapshot into a directory; ``build_index`` does that in a staging
 directory and publishes it (``kbsuggest/index/versions.py``), so readers see the old or the new one.
 """
@@ -18,14 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from kbsuggest.config import KBSettings, Settings
-from kbsuggest.domain import Article, Chunk
+from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
 from kbsuggest.index import kbdb, versions
 from kbsuggest.index.format import (Manifest, choose_index_type, load_index, stored_vectors, write_calibration,
                                     write_manifest, write_vectors)
 from kbsuggest.rank.calibration import packaged_data
-from indexing.chunking import chunk_article
+from indexing.chunking import bounded_chunks
 from indexing.markdown import parse_article, read_article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
@@ -43,6 +45,7 @@ class IndexSummary:
     reused: int = 0  # articles whose vectors were taken from the previous index
     embedded: int = 0  # articles embedded in this run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning) of articles indexed anyway
     seconds: float = 0.0
     kb: str = "default"
     version: str = ""
@@ -65,9 +68,10 @@ def load_articles(source: Path, settings: Settings, kb: KBSettings | None = None
     overlay = dict(overlay or {})
     if not source.is_dir():
         raise ConfigError(f"{str(source)!r} is not a directory of Markdown articles")
-    options = {"default_locale": kb.default_locale, "base_url": kb.article_base_url}
+    options = {"default_locale": kb.default_locale, "base_url": kb.article_base_url,
+               "require_audience": kb.require_audience}
     files = {p.relative_to(source).as_posix(): p for p in find_markdown(source)}
-    articles: dict[str, Article] = {}
+    articles: dict[str, Article] = {}  # by skeleton: ids that look alike name one article
     skipped: list[tuple[str, str]] = []
     for relative in sorted(set(files) | {r for r, text in overlay.items() if text is not None}):
         try:
@@ -80,10 +84,14 @@ def load_articles(source: Path, settings: Settings, kb: KBSettings | None = None
         except ArticleError as exc:
             skipped.append((exc.path, exc.reason))
             continue
-        if article.id in articles:
-            skipped.append((article.path, f"duplicate id {article.id!r}, already used by {articles[article.id].path}"))
-            continue
-        articles[article.id] = article
+        first = articles.get(skeleton := id_skeleton(article.id))
+        if first is None:
+            articles[skeleton] = article
+        elif first.id == article.id:
+            skipped.append((article.path, f"duplicate id {article.id!r}, already used by {first.path}"))
+        else:  # escapes show the difference: 'p\u0430ssword-reset' looks like 'password-reset'
+            spelled = repr(article.id) + ("" if article.id.isascii() else f" ({ascii(article.id)})")
+            skipped.append((article.path, f"id {spelled} looks like {first.id!r}, already used by {first.path}"))
     return list(articles.values()), skipped
 
 
@@ -122,8 +130,15 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
     chunking = {"max_words": settings.chunk_max_words, "overlap_words": settings.chunk_overlap_words}
     reusable = _previous_vectors(previous, embedder, chunking)
 
-    articles, chunks = kbdb.in_chunk_order(
-        articles, [c for a in articles for c in chunk_article(a, settings.chunk_max_words, settings.chunk_overlap_words)])
+    warnings = [(article.path, warning) for article in articles for warning in article.warnings]
+    all_chunks = []
+    for article in articles:
+        article_chunks, warning = bounded_chunks(article, settings.chunk_max_words, settings.chunk_overlap_words,
+                                                 settings.max_chunks_per_article)
+        if warning:
+            warnings.append((article.path, warning))
+        all_chunks.extend(article_chunks)
+    articles, chunks = kbdb.in_chunk_order(articles, all_chunks)
     parts: list[np.ndarray | list[str]] = []  # per article: reused vectors, or texts still to embed
     by_article: dict[str, list[Chunk]] = {}
     for chunk in chunks:
@@ -157,7 +172,8 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
     return IndexSummary(
         source=str(source), index_dir=str(directory), model=embedder.name, articles=len(articles),
         internal=sum(a.audience == "internal" for a in articles), chunks=len(chunks), reused=reused,
-        embedded=len(articles) - reused, skipped=skipped, seconds=time.perf_counter() - started, kb=kb.name)
+        embedded=len(articles) - reused, skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
+        kb=kb.name)
 
 
 def current_snapshot(settings: Settings, kb: str) -> Path | None:

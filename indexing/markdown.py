@@ -7,21 +7,19 @@ raw HTML/JSX are dropped, and MDX ``import``/``export`` lines and ``:::note`` fe
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
+import unicodedata
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kbsuggest.domain import ARTICLE_ID, AUDIENCES, Article, Section
+from indexing.frontmatter import audience_of, bounded, read_front_matter, tags_field, text_field
+from kbsuggest.domain import Article, Section, validate_article_id
 from kbsuggest.errors import ArticleError
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 12x faster on front matter, same result
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 _MDX_LINE = re.compile(r"^(?:(?:import|export)\s.*|:::.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _EXPLICIT_ID = re.compile(r"\s*\{#([\w-]+)\}\s*$")
@@ -32,21 +30,6 @@ _SPACES = re.compile(r"\s+")
 def slugify(text: str) -> str:
     """github-slugger's rule: lowercase, drop punctuation (keep letters, digits, _ and -), spaces -> -."""
     return _SLUG_DROP.sub("", text.strip().lower()).replace(" ", "-")
-
-
-def split_front_matter(text: str) -> tuple[dict, str]:
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
-    try:
-        meta = yaml.load(match.group(1), Loader=_YAML_LOADER) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark else ""
-        raise ValueError(f"invalid YAML front matter{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(meta, dict):
-        raise ValueError("front matter is not a mapping of keys to values")
-    return meta, text[match.end():]
 
 
 def _drop_mdx_lines(body: str) -> str:
@@ -116,70 +99,57 @@ def _sections(tokens: list[Token], title: str) -> list[Section]:
     return sections
 
 
-def _as_text(value: object) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return "" if value is None else str(value).strip()
-
-
-def _tags(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(t.strip() for t in value.split(",") if t.strip())
-    if isinstance(value, list):
-        return tuple(_as_text(t) for t in value if _as_text(t))
-    raise ValueError(f"'tags' must be a list or a comma-separated string, got {value!r}")
-
-
 def article_id_from_path(relative: str) -> str:
-    """A stable id for an article without one: its path without the extension, slugified."""
-    stem = relative.rsplit(".", 1)[0]
+    """A stable id for an article without one: its path without the extension, slugified.
+
+    NFKC first: macOS writes file names decomposed (u + combining diaeresis), which slugify would cut.
+    """
+    stem = unicodedata.normalize("NFKC", relative).rsplit(".", 1)[0]
     return "-".join(filter(None, (slugify(part) for part in re.split(r"[/\\]", stem)))) or "article"
 
 
 def parse_article(
-    text: str, relative_path: str, *, default_locale: str = "en", base_url: str = ""
+    text: str, relative_path: str, *, default_locale: str = "en", base_url: str = "", require_audience: bool = False
 ) -> Article:
-    """Parse Markdown source into an Article; raise ArticleError naming the path and the reason."""
+    """Parse Markdown source into an Article; raise ArticleError naming the path and the reason.
+
+    ``require_audience``: an article whose front matter has no ``audience`` is internal (with a warning),
+    not public.
+    """
     try:
-        meta, body = split_front_matter(text)
-        body = _drop_mdx_lines(body)
-        tokens = _MD.parse(body)
+        front = read_front_matter(text)
+        audience = audience_of(front, require_audience)
+        article_id = validate_article_id(text_field(front, "id") or article_id_from_path(relative_path))
+        tokens = _MD.parse(_drop_mdx_lines(front.body))
         first_h1 = next(
             (inline_text(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"),
             "",
         )
-        title = _as_text(meta.get("title")) or first_h1
+        title = bounded("title", text_field(front, "title") or first_h1)
         if not title:
             raise ValueError("no title: add 'title' to the front matter or start with a '# Heading'")
-        audience = _as_text(meta.get("audience")) or "public"
-        if audience not in AUDIENCES:
-            raise ValueError(f"'audience' must be one of {', '.join(AUDIENCES)}, got {audience!r}")
-        article_id = _as_text(meta.get("id")) or article_id_from_path(relative_path)
-        if not re.fullmatch(ARTICLE_ID, article_id):
-            raise ValueError(f"'id' {article_id!r} may hold only letters, digits, '.', '_' and '-'")
         sections = _sections(tokens, title)
         if not sections:
             raise ValueError("the article has no text")
         return Article(
             id=article_id,
             title=title,
-            url=_as_text(meta.get("url")) or (f"{base_url.rstrip('/')}/{article_id}" if base_url else ""),
-            locale=_as_text(meta.get("locale")) or default_locale,
+            url=text_field(front, "url") or (f"{base_url.rstrip('/')}/{article_id}" if base_url else ""),
+            locale=text_field(front, "locale") or default_locale,
             audience=audience,
-            product=_as_text(meta.get("product")),
-            tags=_tags(meta.get("tags")),
-            updated=_as_text(meta.get("updated")),
+            product=text_field(front, "product"),
+            tags=tags_field(front),
+            updated=text_field(front, "updated"),
             sections=tuple(sections),
             content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             path=relative_path,
+            warnings=tuple(front.warnings),
         )
     except ValueError as exc:
         raise ArticleError(relative_path, str(exc)) from None
 
 
-def read_article(path: Path, root: Path, **options: str) -> Article:
+def read_article(path: Path, root: Path, **options: object) -> Article:
     relative = path.relative_to(root).as_posix()
     try:
         text = path.read_text(encoding="utf-8")

@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     # Chunking
     chunk_max_words: int = Field(120, ge=20, description="Longest chunk, in words, before a section is split.")
     chunk_overlap_words: int = Field(30, ge=0, description="Words repeated between consecutive pieces of a split section.")
+    max_chunks_per_article: int = Field(200, ge=1, description="An article with more chunks is indexed with its first this many, and a warning (a 1 MiB file of headings would be 100,001 chunks to embed).")
     default_locale: str = Field("en", description="Locale of articles whose front matter has none.")
     article_base_url: str = Field("", description="URL prefix for articles whose front matter has no url (url = prefix/id).")
+    require_audience: bool = Field(False, description="Articles whose front matter has no `audience` are indexed as internal, with a warning, instead of public.")
 
     # Suggest
     min_score: float | None = Field(None, ge=-1.0, le=1.0, description="Suggestions whose calibrated score (probability of answering) is below this are not returned; unset: the threshold tuned for the KB, else its calibration's.")
@@ -115,7 +117,7 @@ class Settings(BaseSettings):
             name=DEFAULT_KB, articles_dir=self.articles_dir, agent_api_keys=self.agent_api_keys,
             admin_api_keys=self.admin_api_keys, cors_origins=self.cors_origins, min_score=self.min_score,
             default_locale=self.default_locale, article_base_url=self.article_base_url,
-            require_audience=getattr(self, "require_audience", False))
+            require_audience=self.require_audience)
 
 
 DEFAULT_KB = "default"

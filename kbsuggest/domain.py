@@ -1,11 +1,47 @@
-"""The shapes both indexing and serving speak: Article, Section, Chunk."""
+"""The shapes both indexing and serving speak: Article, Section, Chunk; and what an article id may be."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
+from kbsuggest.lookalikes import LOOKALIKES
+
 AUDIENCES = ("public", "internal")
-ARTICLE_ID = r"[\w][\w.-]{0,199}"  # what an article id may look like (it also names files and URL paths)
+# An id names the file ``<id>.md`` (file names are at most 255 bytes) and a URL path: bounded in UTF-8 bytes.
+MAX_ID_BYTES = 200
+# Its shape: a letter, digit or _ first, then those or '.' and '-'. The code-point bound follows from the byte
+# bound (a path pattern can check it); validate_article_id checks the bytes.
+ARTICLE_ID = rf"[\w][\w.-]{{0,{MAX_ID_BYTES - 1}}}"
+
+
+def normalize_article_id(article_id: str) -> str:
+    """NFKC (fullwidth, ligatures and compatibility forms become the plain letters) without surrounding space."""
+    return unicodedata.normalize("NFKC", article_id).strip()
+
+
+def validate_article_id(article_id: str) -> str:
+    """The normalised id, or ValueError saying what is wrong with it."""
+    normal = normalize_article_id(article_id)
+    shown = repr(normal if len(normal) <= 60 else normal[:60] + "…")
+    size = len(normal.encode("utf-8"))
+    if size > MAX_ID_BYTES:
+        raise ValueError(f"'id' {shown} is {size} bytes in UTF-8; the most is {MAX_ID_BYTES} (it names the file <id>.md)")
+    if not re.fullmatch(ARTICLE_ID, normal):
+        raise ValueError(f"'id' {shown} may hold only letters, digits, '.', '_' and '-'")
+    return normal
+
+
+def id_skeleton(article_id: str) -> str:
+    """What the id looks like (a UTS #39 skeleton, case-blind): two ids with one skeleton are confusable.
+
+    ``pаssword-reset`` (Cyrillic а), ``passw0rd-reset``, ``ΡASSWORD-RESET`` (Greek Ρ) and ``Password-Reset``
+    all have the skeleton of ``password-reset``. Lookalikes are mapped before casefolding (Greek Η looks like
+    H, its lowercase η like n) and again after it, so the skeleton of a skeleton is itself.
+    """
+    text = unicodedata.normalize("NFD", normalize_article_id(article_id)).translate(LOOKALIKES)
+    return unicodedata.normalize("NFD", text.casefold()).translate(LOOKALIKES)
 
 
 @dataclass(frozen=True)
@@ -29,6 +65,7 @@ class Article:
     sections: tuple[Section, ...]
     content_hash: str
     path: str = ""
+    warnings: tuple[str, ...] = ()  # problems that did not stop it being indexed (an unknown front-matter key)
 
 
 @dataclass(frozen=True)

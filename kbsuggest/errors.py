@@ -72,3 +72,7 @@ class ArticleNotFoundError(KBSuggestError):
 
 class ReindexError(KBSuggestError):
     """A build failed or did not contain the change; the previous index is still serving."""
+
+
+class InvalidArticleIdError(KBSuggestError):
+    """An article id that cannot name a file or a URL path (too long in bytes, bad characters)."""

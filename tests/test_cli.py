@@ -16,6 +16,7 @@ def test_index_suggest_info(tmp_path):
     assert "indexed 1 articles (0 internal) as 2 chunks" in result.output
     assert "skipped 6 files" in result.output
     assert "  skipped bad-audience.md: 'audience' must be one of public, internal, got 'everyone'" in result.output
+    assert "0 warnings" in result.output
 
     result = run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURE_KB))
     assert "indexed 10 articles (1 internal) as 29 chunks" in result.output
@@ -29,6 +30,25 @@ def test_index_suggest_info(tmp_path):
     result = run("--index-dir", index, "info")
     assert "articles    10   chunks 29" in result.output
     assert "audience    public 9, internal 1" in result.output
+
+
+def test_index_lists_warnings_per_file(tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "runbook.md").write_text("---\naudiance: internal\n---\n# Unlock\n\nUnlock the account.\n")
+    (kb / "faq.md").write_text("---\naudience: public\n---\n# FAQ\n\nAnswers.\n")
+    result = run("--index-dir", str(tmp_path / "index"), "--embedder", "hash", "index", str(kb),
+                 env={"KBSUGGEST_REQUIRE_AUDIENCE": "true"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("indexed 2 articles (1 internal) as 4 chunks")
+    assert lines[2:6] == [
+        "skipped 0 files",
+        "2 warnings",
+        "  warning runbook.md: unknown front-matter key 'audiance' (did you mean 'audience'?), ignored",
+        "  warning runbook.md: no 'audience' and the unknown key 'audiance' may be meant as one: indexed as "
+        "internal until the front matter says 'audience: public' or 'audience: internal'",
+    ]
 
 
 def test_errors_are_one_line_exit_1(tmp_path):

@@ -55,6 +55,9 @@ def index(obj: CLIContext, source: Path, kb: str) -> None:
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
         click.echo(terminal_safe(f"  skipped {path}: {reason}"))
+    click.echo(f"{len(summary.warnings)} warning{'' if len(summary.warnings) == 1 else 's'}")
+    for path, warning in summary.warnings:
+        click.echo(terminal_safe(f"  warning {path}: {warning}"))
     click.echo(f"took {summary.seconds:.1f} s")
 
 

@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
-                              IndexUnavailableError, InvalidPeriodError, ReindexError, StoreUnavailableError,
-                              UnknownKBError)
+                              IndexUnavailableError, InvalidArticleIdError, InvalidPeriodError, ReindexError,
+                              StoreUnavailableError, UnknownKBError)
 from kbsuggest.http.schemas import ErrorResponse
 
 log = logging.getLogger("kbsuggest")
@@ -77,6 +77,7 @@ _DOMAIN = [
     (StoreUnavailableError, "store_unavailable", None),
     (ArticleError, "invalid_article", "body"),
     (ArticleNotFoundError, "not_found", "article_id"),
+    (InvalidArticleIdError, "invalid_request", "article_id"),
     (ArticleConflictError, "conflict", "article_id"),
     (ReindexError, "reindex_failed", None),
     (ConfigError, "not_configured", None),

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from kbsuggest.config import KBSettings
-from kbsuggest.domain import Article
-from kbsuggest.errors import ArticleError, ArticleNotFoundError, ConfigError, KBSuggestError, ReindexError
+from kbsuggest.domain import Article, id_skeleton, validate_article_id
+from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
+                              InvalidArticleIdError, KBSuggestError, ReindexError)
 from kbsuggest.index import kbdb, versions
 from kbsuggest.kbs.registry import Registry
 
@@ -127,12 +128,19 @@ class KBAdmin:
         never written over a file that holds another article."""
         def plan(config: KBSettings, current: Path | None):
             folder = self._folder(config)
-            path = self._path_of(folder, current, article_id) or self._free_name(folder, article_id)
+            try:
+                requested = validate_article_id(article_id)
+            except ValueError as exc:
+                raise InvalidArticleIdError(str(exc)) from None
+            _refuse_lookalike(current, requested)
+            path = self._path_of(folder, current, requested) or self._free_name(folder, requested)
             relative = path.relative_to(folder).as_posix()
             article = self.indexer.parse(text, relative, default_locale=config.default_locale,
-                                         base_url=config.article_base_url)
-            if article.id != article_id:
-                raise ArticleError(relative, f"its id is {article.id!r} but the request is for {article_id!r}")
+                                         base_url=config.article_base_url, require_audience=config.require_audience)
+            if article.id != requested:
+                raise ArticleError(relative, f"its id is {article.id!r} but the request is for {requested!r}")
+            if article.warnings:  # an unknown key may be a misspelt audience: refuse rather than guess
+                raise ArticleError(relative, "; ".join(article.warnings))
             data = text.encode("utf-8")
             mode = path.stat().st_mode & 0o7777 if path.exists() else None
             entry = {"action": "put", "file": str(path.resolve()), "data": base64.b64encode(data).decode(), "mode": mode}
@@ -217,6 +225,17 @@ class KBAdmin:
         if problem:
             skipped = "; ".join(f"{p}: {r}" for p, r in summary.skipped)
             raise ReindexError(problem + (f" (skipped files: {skipped})" if skipped else ""))
+
+
+def _refuse_lookalike(current: Path | None, article_id: str) -> None:
+    """409 for an id that looks like another article's (``pаssword-reset`` with a Cyrillic а)."""
+    if current is None:
+        return
+    skeleton = id_skeleton(article_id)
+    for other in kbdb.article_ids(current):
+        if other != article_id and id_skeleton(other) == skeleton:
+            raise ArticleConflictError(f"id {article_id!r} ({ascii(article_id)}) looks like the existing article "
+                                       f"{other!r}: use that id to change it, or another id")
 
 
 def _current(root: Path) -> Path | None:
