@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 # placeholders left by redaction are not topics
-_PLACEHOLDER_WORDS = ["email", "phone", "card", "ip", "token", "url"]
+_PLACEHOLDER_WORDS = ["email", "phone", "card", "ip", "token", "url", "iban", "secret"]
 
 
 def ctfidf_keywords(docs_per_cluster: list[str], top: int = 6) -> list[list[str]]:
