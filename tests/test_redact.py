@@ -119,3 +119,10 @@ def test_without_the_libraries_redaction_says_which_extra_to_install(monkeypatch
         monkeypatch.undo()
         numbers._libraries.cache_clear()
     assert redact("call +44 20 7946 0958") == "call [PHONE]"
+
+
+def test_placeholders_are_never_cluster_keywords():
+    from gaps.describe import ctfidf_keywords
+
+    docs = ["refund to [IBAN] please, password [SECRET] refund", "dark mode [EMAIL] [PHONE] theme dark [TOKEN] [IP]"]
+    assert ctfidf_keywords(docs) == [["refund", "password"], ["dark", "dark mode", "mode theme"]]
