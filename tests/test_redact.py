@@ -111,13 +111,13 @@ def test_the_labelled_file_is_well_formed():
 
 def test_without_the_libraries_redaction_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import phonenumbers now raises ImportError
-    numbers._libraries.cache_clear()
+    numbers.libraries.cache_clear()
     try:
         with pytest.raises(MissingDependencyError, match=r"pip install 'kbsuggest\[jobs\]'"):
-            redact("call +44 20 7946 0958")
+            redact("a ticket without any number")
     finally:
         monkeypatch.undo()
-        numbers._libraries.cache_clear()
+        numbers.libraries.cache_clear()
     assert redact("call +44 20 7946 0958") == "call [PHONE]"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from gaps.redact.credentials import redact_credentials
-from gaps.redact.numbers import redact_numbers
+from gaps.redact.numbers import libraries, redact_numbers
 from gaps.redact.text import redact_emails, redact_ips, redact_tokens, redact_urls
 
 _DIGIT = re.compile(r"\d")
@@ -27,6 +27,7 @@ def redact(text: str | None) -> str:
     """``text`` with e-mails, phones, cards, IBANs, IP addresses, tokens and passwords replaced by placeholders."""
     if not text:
         return ""
+    libraries()  # fail on the first ticket, not on the first one with a phone number
     text = redact_urls(text)
     text = redact_emails(text)
     text = redact_credentials(text)

@@ -42,7 +42,8 @@ _NANP = re.compile(r"(?:\+?1[ \-.]?)?(?:\(\d{3}\)\s?|\d{3}[ \-.])\d{3}[ \-.]\d{4
 
 
 @cache
-def _libraries():
+def libraries():
+    """(phonenumbers, stdnum.iban, stdnum.luhn), or a MissingDependencyError naming the extra."""
     try:
         import phonenumbers
         from stdnum import iban, luhn
@@ -53,7 +54,7 @@ def _libraries():
 
 
 def _iban(match: re.Match) -> str:
-    _, iban, _ = _libraries()
+    _, iban, _ = libraries()
     text = match.group()
     # the candidate may have swallowed a following word ("... 0130 00 DEAR"): drop groups from the end
     while len(re.sub(r"[ \-]", "", text)) >= 15:
@@ -70,7 +71,7 @@ def _card(match: re.Match) -> str:
     digits = re.sub(r"\D", "", text)
     if not 13 <= len(digits) <= 19:
         return text
-    _, _, luhn = _libraries()
+    _, _, luhn = libraries()
     # a mistyped number laid out like a card, or named a card, is still the card; otherwise the checksum decides
     named = _CARD_WORD.search(match.string, max(0, match.start() - 30), match.start())
     return "[CARD]" if match.group("layout") or named or luhn.is_valid(digits) else text
@@ -95,7 +96,7 @@ def redact_cards(text: str) -> str:
 
 def _phone_spans(piece: str) -> list[tuple[int, int]]:
     """Where the phone numbers in ``piece`` (a candidate, or the part of one between dates) are."""
-    phonenumbers, _, _ = _libraries()
+    phonenumbers, _, _ = libraries()
     matcher, leniency = phonenumbers.PhoneNumberMatcher, phonenumbers.Leniency
     if piece.startswith(("+", "00")):
         return [(m.start, m.end) for m in matcher(piece, "GB", leniency=leniency.POSSIBLE)]
