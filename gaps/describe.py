@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from gaps.redact import PLACEHOLDERS
+
 # placeholders left by redaction are not topics
-_PLACEHOLDER_WORDS = ["email", "phone", "card", "ip", "token", "url"]
+_PLACEHOLDER_WORDS = [placeholder.strip("[]").lower() for placeholder in PLACEHOLDERS]
 
 
 def ctfidf_keywords(docs_per_cluster: list[str], top: int = 6) -> list[list[str]]:
