@@ -9,13 +9,14 @@ from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import ConfigError
 from gaps.mine import MiningResult, Progress, no_progress, mine_gaps
 from gaps.runs import compare_with_last_run, save_run
-from tickets.importer import load_tickets, open_tickets_db
+from gaps.view import load_redacted
+from tickets.store import open_tickets_db
 from kbsuggest.rank.suggester import Suggester
 
 
 def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester: Suggester | None = None,
                 as_of: datetime | None = None, progress: Progress = no_progress) -> MiningResult:
-    tickets = load_tickets(settings.db_path, settings.gap_description_chars)
+    tickets = load_redacted(settings.db_path, settings.gap_description_chars)
     if not any(t.resolved for t in tickets):
         raise ConfigError(f"no resolved tickets in {str(settings.db_path)!r}; import some with "
                           "`kbsuggest tickets import FILE`")

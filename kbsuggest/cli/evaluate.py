@@ -73,6 +73,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
     notes = [str(b) for b in result.bad_rows] + result.skipped
     for note in notes:
         click.echo(f"skipped {note}", err=True)
+    for cut in result.cut:
+        click.echo(f"kept {cut}", err=True)
     run_id = record_run(settings, result.metrics, result.seconds)
     paths = write_reports(result.metrics, out, notes)
     counts = result.metrics["tickets"]

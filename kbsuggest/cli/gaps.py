@@ -21,17 +21,24 @@ def tickets() -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
 @click.pass_context
 def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], preset: str | None, fmt: str | None) -> None:
-    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database."""
+    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database, in one transaction.
+
+    Bad rows are listed and left out; the command fails (exit 1) when no ticket could be imported."""
     from kbsuggest.cli.context import settings_from
+    from kbsuggest.errors import ConfigError
     from tickets.importer import import_tickets
     from tickets.records import parse_mapping
 
     settings = settings_from(ctx)
     summary = import_tickets(settings.db_path, file, parse_mapping(mapping), preset, fmt)
-    click.echo(f"imported {summary.inserted + summary.updated} tickets ({summary.inserted} new, "
-               f"{summary.updated} updated) into {settings.db_path}; {len(summary.bad)} bad rows")
+    click.echo(f"imported {summary.imported} tickets ({summary.inserted} new, {summary.updated} updated) into "
+               f"{settings.db_path}; {len(summary.bad)} bad rows" + (f", {len(summary.cut)} cut" if summary.cut else ""))
     for bad in summary.bad:
-        click.echo(f"  {bad}")
+        click.echo(f"  skipped {bad}")
+    for cut in summary.cut:
+        click.echo(f"  kept {cut}")
+    if not summary.imported:
+        raise ConfigError(f"no ticket of {str(file)!r} could be imported; the database is unchanged")
 
 
 def _tqdm_progress(stage: str, total: int):
