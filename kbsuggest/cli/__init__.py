@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import indexer, settings_from
+from kbsuggest.cli.context import echo, indexer, settings_from
 from kbsuggest.errors import KBSuggestError
 
 
@@ -18,7 +18,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except KBSuggestError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)  # messages quote the input
             sys.exit(1)
 
 
@@ -47,7 +47,7 @@ def index(ctx: click.Context, source: Path) -> None:
     click.echo(f"model {summary.model}: embedded {summary.embedded} articles, reused {summary.reused} unchanged")
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
-        click.echo(f"  skipped {path}: {reason}")
+        echo(f"  skipped {path}: {reason}")
     click.echo(f"took {summary.seconds:.1f} s")
 
 
@@ -84,8 +84,8 @@ def suggest(ctx: click.Context, text: str, k: int, locale: str | None, product: 
         return
     click.echo(f"{'#':<2} {'score':>6}  {'article':<28} section")
     for rank, s in enumerate(found, 1):
-        click.echo(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}")
-        click.echo(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}")
+        echo(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}")
+        echo(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}")
 
 
 @main.command()
@@ -104,7 +104,7 @@ def info(ctx: click.Context) -> None:
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
     for column in ("audience", "locale", "product"):
         counts = db.execute(f"select {column}, count(*) from articles group by 1 order by 2 desc").fetchall()
-        click.echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
+        echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
     db.conn.close()
 
 

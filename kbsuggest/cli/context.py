@@ -1,4 +1,5 @@
-"""What every command needs: settings from the global options and the environment, and the indexer.
+"""What every command needs: settings from the global options and the environment, the indexer, and
+``echo`` for lines that hold data (ticket, event or article text) rather than our own words.
 
 Offline packages are imported inside these functions, never at module level.
 """
@@ -6,6 +7,13 @@ Offline packages are imported inside these functions, never at module level.
 from __future__ import annotations
 
 import click
+
+from kbsuggest.text import terminal_safe
+
+
+def echo(line: str, err: bool = False) -> None:
+    """One line for the operator's terminal; escape sequences and other controls in it are made visible."""
+    click.echo(terminal_safe(line), err=err)
 
 
 def indexer():

@@ -32,7 +32,7 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
              every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
              no_baselines: bool, compare: bool, runs: str | None, quiet: bool) -> None:
     """Replay historical TICKETS (CSV or JSONL) keystroke by keystroke and report deflection."""
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import echo, settings_from
     from kbsuggest.errors import ConfigError
 
     settings = settings_from(ctx)
@@ -44,7 +44,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
             ids = [int(i) for i in runs.split(",")] if runs else None
         except ValueError:
             raise ConfigError(f"--runs {runs!r} must be comma-separated run ids, e.g. --runs 3,4") from None
-        click.echo(compare_table(load_runs(settings, ids)))
+        for line in compare_table(load_runs(settings, ids)).splitlines():
+            echo(line)
         return
     if tickets is None:
         raise ConfigError("missing TICKETS: pass a CSV or JSONL file of tickets (or --compare)")
@@ -72,9 +73,9 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
         bar.close()
     notes = [str(b) for b in result.bad_rows] + result.skipped
     for note in notes:
-        click.echo(f"skipped {note}", err=True)
+        echo(f"skipped {note}", err=True)
     for cut in result.cut:
-        click.echo(f"kept {cut}", err=True)
+        echo(f"kept {cut}", err=True)
     run_id = record_run(settings, result.metrics, result.seconds)
     paths = write_reports(result.metrics, out, notes)
     counts = result.metrics["tickets"]

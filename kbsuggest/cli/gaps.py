@@ -24,19 +24,19 @@ def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], pre
     """Upsert the tickets of FILE (CSV or JSONL) by id into the service database, in one transaction.
 
     Bad rows are listed and left out; the command fails (exit 1) when no ticket could be imported."""
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import echo, settings_from
     from kbsuggest.errors import ConfigError
     from tickets.importer import import_tickets
     from tickets.records import parse_mapping
 
     settings = settings_from(ctx)
     summary = import_tickets(settings.db_path, file, parse_mapping(mapping), preset, fmt)
-    click.echo(f"imported {summary.imported} tickets ({summary.inserted} new, {summary.updated} updated) into "
-               f"{settings.db_path}; {len(summary.bad)} bad rows" + (f", {len(summary.cut)} cut" if summary.cut else ""))
+    echo(f"imported {summary.imported} tickets ({summary.inserted} new, {summary.updated} updated) into "
+         f"{settings.db_path}; {len(summary.bad)} bad rows" + (f", {len(summary.cut)} cut" if summary.cut else ""))
     for bad in summary.bad:
-        click.echo(f"  skipped {bad}")
+        echo(f"  skipped {bad}")
     for cut in summary.cut:
-        click.echo(f"  kept {cut}")
+        echo(f"  kept {cut}")
     if not summary.imported:
         raise ConfigError(f"no ticket of {str(file)!r} could be imported; the database is unchanged")
 
@@ -61,7 +61,7 @@ def _tqdm_progress(stage: str, total: int):
 @click.pass_context
 def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool) -> None:
     """Find the recurring questions no article answers; write the report to --out."""
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import echo, settings_from
     from gaps.job import run_gap_job
     from gaps.mine import no_progress
     from gaps.report import summary_lines, write_report
@@ -70,5 +70,5 @@ def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool) -> None:
     result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress)
     paths = write_report(result, out_dir)
     for line in summary_lines(result):
-        click.echo(line)
-    click.echo(f"run {result.run_id}: wrote {', '.join(str(p) for p in paths)}")
+        echo(line)
+    echo(f"run {result.run_id}: wrote {', '.join(str(p) for p in paths)}")

@@ -22,7 +22,7 @@ def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str |
     from datetime import datetime, timedelta, timezone
     from pathlib import Path
 
-    from kbsuggest.cli.context import settings_from
+    from kbsuggest.cli.context import echo, settings_from
     from kbsuggest.events.deflection import deflection_stats, period
     from kbsuggest.events.schema import EVENTS_MIGRATIONS
     from kbsuggest.db import open_db
@@ -49,8 +49,8 @@ def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str |
     if figures.top_articles:
         click.echo("top deflecting articles   confirmed potential opened shown")
         for a in figures.top_articles:
-            click.echo(f"  {a.article_id:<28} {a.confirmed:>5} {a.potential:>9} {a.opened:>6} {a.shown:>5}")
+            echo(f"  {a.article_id:<28} {a.confirmed:>5} {a.potential:>9} {a.opened:>6} {a.shown:>5}")
     if figures.unanswered_queries:
         click.echo("queries with no suggestion (sessions)")
         for q in figures.unanswered_queries:
-            click.echo(f"  {q.sessions:>4}  {q.query}")
+            echo(f"  {q.sessions:>4}  {q.query}")
