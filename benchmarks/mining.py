@@ -42,7 +42,7 @@ from embed_cache import cached_encode  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
 from gaps.mine import mine_gaps  # noqa: E402
-from tickets.importer import Ticket  # noqa: E402
+from gaps.view import RedactedTicket  # noqa: E402
 
 AS_OF = datetime(2026, 11, 20)
 
@@ -59,10 +59,10 @@ class CachedEmbedder:
         return np.stack([self._rows[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
-def as_tickets(texts: list[str], seed: int = 0) -> list[Ticket]:
+def as_tickets(texts: list[str], seed: int = 0) -> list[RedactedTicket]:
     rng = random.Random(seed)
-    return [Ticket(str(i), t, t, (AS_OF - timedelta(days=rng.uniform(0, 90))).isoformat(timespec="seconds"), True, ())
-            for i, t in enumerate(texts)]
+    return [RedactedTicket(str(i), t, t, (AS_OF - timedelta(days=rng.uniform(0, 90))).isoformat(timespec="seconds"),
+                           True, ()) for i, t in enumerate(texts)]
 
 
 def labels_from_gaps(result, n: int) -> np.ndarray:
@@ -167,6 +167,7 @@ def scale_child(settings: Settings, n: int) -> None:
     from indexing.build import build_index
     from gaps.job import run_gap_job
     from gaps.report import write_report
+    from kbsuggest.store.sqlite import SQLiteStore
     from tickets.importer import import_tickets
 
     rng = random.Random(1)
@@ -185,7 +186,7 @@ def scale_child(settings: Settings, n: int) -> None:
                                          "created_at": created.isoformat(timespec="seconds")}) + "\n")
         stages = {}
         started = time.perf_counter()
-        import_tickets(local.db_path, export)
+        import_tickets(SQLiteStore(local.db_path), "default", export)
         stages["import"] = time.perf_counter() - started
 
         def progress(stage, total):

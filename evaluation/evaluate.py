@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evaluation.baselines import BM25Ranker, DenseRanker, whole_articles
 from evaluation.metrics import system_metrics
 from evaluation.replay import PERCENTS, CachedEmbedder, SuggesterRanker, debounced_lengths, replay
-from evaluation.tickets import load_tickets
 from kbsuggest.config import Settings
+from kbsuggest.domain import Ticket
 from kbsuggest.embed import Embedder, create_embedder
 from kbsuggest.errors import ConfigError
+from tickets.reader import read_tickets
 from tickets.records import BadRow
 from kbsuggest.index.versions import kb_dir, resolve
 from kbsuggest.kbs.load import calibration_scale, load_suggester
@@ -29,7 +30,8 @@ from kbsuggest.store import Store
 class Evaluation:
     metrics: dict
     bad_rows: list[BadRow] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # tickets whose resolving article is not in the index
+    skipped: list[str] = field(default_factory=list)  # tickets none of whose linked articles is in the index
+    cut: list[BadRow] = field(default_factory=list)  # tickets kept with a text field cut to its bound
     seconds: float = 0.0
     model: str = ""
     scale: str = ""  # the calibration the scores are on (a tuned threshold is stored for it)
@@ -37,6 +39,22 @@ class Evaluation:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _gold_in_index(tickets: list[Ticket], visible: set[str], include_internal: bool) -> tuple[list[Ticket], list[str]]:
+    """Tickets with their linked articles narrowed to those that can be suggested; a ticket none of whose
+    linked articles can be is skipped (it could never be deflected), with a note saying why."""
+    kept, skipped = [], []
+    for ticket in tickets:
+        gold = tuple(a for a in ticket.linked_articles if a in visible)
+        if ticket.answerable and not gold:
+            ids, many = ", ".join(map(repr, ticket.linked_articles)), len(ticket.linked_articles) > 1
+            skipped.append(f"ticket {ticket.id!r}: linked article{'s' * many} {ids} "
+                           + ("are not articles" if many else "is not an article") + " of the index"
+                           + ("" if include_internal else f" (or {'are' if many else 'is'} internal)"))
+        else:
+            kept.append(replace(ticket, linked_articles=gold))
+    return kept, skipped
 
 
 def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, str] | None = None,
@@ -52,15 +70,16 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
     if not 0 <= max_false_rate <= 1:
         raise ConfigError(f"--max-false-rate must be in [0, 1], got {max_false_rate}")
     started = time.perf_counter()
-    tickets, bad = load_tickets(tickets_path, mapping, fmt)
+    read = read_tickets(tickets_path, mapping, fmt=fmt, required=("id", "title"))
+    if not read.tickets:
+        reasons = f"; first problem: {read.bad[0]}" if read.bad else ""
+        raise ConfigError(f"no usable tickets in {str(tickets_path)!r}{reasons}")
+    tickets, bad = read.tickets, read.bad
     embedder = CachedEmbedder(embedder or create_embedder(settings.embedder, settings.model_path,
                                                           settings.embed_batch_size))
     suggester = load_suggester(settings, embedder, kb, store)
     visible = {a.id for a in suggester.articles if include_internal or a.audience == "public"}
-    skipped = [f"ticket {t.id!r}: resolved_article_id {t.resolved_article_id!r} is not an article of the index"
-               + ("" if include_internal else " (or is internal)")
-               for t in tickets if t.answerable and t.resolved_article_id not in visible]
-    tickets = [t for t in tickets if not t.answerable or t.resolved_article_id in visible]
+    tickets, skipped = _gold_in_index(tickets, visible, include_internal)
     if not tickets:
         raise ConfigError(f"no ticket of {str(tickets_path)!r} can be evaluated: {skipped[0]}")
 
@@ -93,5 +112,5 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
         "systems": {name: system_metrics(tickets, traces[name], thresholds[name], target_precision, max_false_rate)
                     for name in traces},
     }
-    return Evaluation(metrics, bad, skipped, time.perf_counter() - started, embedder.name,
+    return Evaluation(metrics, bad, skipped, read.cut, time.perf_counter() - started, embedder.name,
                       calibration_scale(suggester.calibration))

@@ -7,7 +7,9 @@ Definitions (the issue's; see evaluation/README.md):
 - potential deflection rate: answerable tickets whose resolving article was shown (top 3, score at or
   above the threshold) at some prefix before the title was finished.
 - false-suggestion rate: unanswerable tickets shown anything at or above the threshold at any prefix.
-Micro averages weigh tickets; macro averages weigh resolving articles equally. 95% CIs are
+The resolving article is any of the ticket's ``linked_articles`` (the best-ranked one counts).
+Micro averages weigh tickets; macro averages weigh resolving articles equally (a ticket with several
+counts for its first). 95% CIs are
 percentile bootstraps (1,000 resamples of tickets, or of articles for macro) with a fixed seed.
 """
 
@@ -21,7 +23,7 @@ import numpy as np
 
 from evaluation.calibrate import Sweep
 from evaluation.replay import PERCENTS, Trace, typed_length
-from evaluation.tickets import Ticket
+from kbsuggest.domain import Ticket
 
 SEED = 20261123
 RESAMPLES = 1000
@@ -82,7 +84,7 @@ def system_metrics(tickets: Sequence[Ticket], traces: Sequence[Trace], configure
     """Every metric of one system; ``configured`` is its serving threshold (None: it has none)."""
     rows = [per_ticket(t, tr) for t, tr in zip(tickets, traces)]
     answerable = [r for t, r in zip(tickets, rows) if t.answerable]
-    articles = [t.resolved_article_id for t in tickets if t.answerable]
+    articles = [t.linked_articles[0] for t in tickets if t.answerable]  # macro: a ticket counts for its first
     unanswerable = [r for t, r in zip(tickets, rows) if not t.answerable]
     sweep = Sweep(np.array([r["early"] for r in answerable]), np.array([r["right"] for r in answerable]),
                   np.array([r["any"] for r in answerable]), np.array([r["any"] for r in unanswerable]))

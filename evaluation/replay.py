@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from evaluation.tickets import Ticket
+from kbsuggest.domain import Ticket
 
 PERCENTS = (30, 50, 70, 100)  # shares of the title typed at which hit@3 is reported
 DEPTH = 10  # ranks kept per prefix: MRR is MRR@10
@@ -51,7 +51,7 @@ def debounced_lengths(title: str, every: int = 6, start: int = 3) -> list[int]:
 class Trace:
     """One ticket replayed through one system; one entry per prefix length."""
     lengths: list[int]
-    ranks: list[int]  # 0-based rank of the resolving article among the top DEPTH, -1 when absent
+    ranks: list[int]  # 0-based rank of the best-ranked linked article in the top DEPTH, -1 when absent
     gold: list[float]  # its score (nan when absent)
     top: list[float]  # the best score at that prefix (nan when nothing was returned)
 
@@ -62,9 +62,9 @@ class Trace:
 
 def _trace(ticket: Ticket, lengths: list[int], rankings: list[Ranking]) -> Trace:
     ranks, gold, top = [], [], []
+    right = set(ticket.linked_articles)  # any of them is the right article
     for ranking in rankings:
-        ids = [article for article, _ in ranking]
-        rank = ids.index(ticket.resolved_article_id) if ticket.resolved_article_id in ids else -1
+        rank = next((i for i, (article, _) in enumerate(ranking) if article in right), -1)
         ranks.append(rank)
         gold.append(ranking[rank][1] if rank >= 0 else math.nan)
         top.append(ranking[0][1] if ranking else math.nan)

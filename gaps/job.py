@@ -9,21 +9,21 @@ from kbsuggest.embed import Embedder, make_embedder
 from kbsuggest.errors import ConfigError
 from gaps.mine import MiningResult, Progress, no_progress, mine_gaps
 from gaps.runs import compare_with_last_run, save_run
+from gaps.view import load_redacted
 from kbsuggest.kbs.load import load_suggester
 from kbsuggest.rank.suggester import Suggester
 from kbsuggest.store import Store, open_store
-from tickets.importer import load_tickets
 
 
 def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester: Suggester | None = None,
                 as_of: datetime | None = None, progress: Progress = no_progress, kb: str = "default",
                 store: Store | None = None) -> MiningResult:
-    tickets = load_tickets(settings.db_path, settings.gap_description_chars)
-    if not any(t.resolved for t in tickets):
-        raise ConfigError(f"no resolved tickets in {str(settings.db_path)!r}; import some with "
-                          "`kbsuggest tickets import FILE`")
-    embedder = embedder or make_embedder(settings)
     store = store or open_store(settings)
+    tickets = load_redacted(store, kb, settings.gap_description_chars)
+    if not any(t.resolved for t in tickets):
+        raise ConfigError(f"no resolved tickets of KB {kb!r} in {str(settings.db_path)!r}; import some with "
+                          f"`kbsuggest tickets import FILE --kb {kb}`")
+    embedder = embedder or make_embedder(settings)
     # Without an index every ticket would look like a gap: refuse (IndexNotFoundError says what to run).
     suggester = suggester or load_suggester(settings, embedder, kb, store)
     result = mine_gaps(tickets, settings, embedder, suggester, as_of, progress)

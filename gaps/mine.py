@@ -21,7 +21,7 @@ from gaps.cluster import ClusterParams, centroids, cluster
 from gaps.coverage import check_coverage
 from gaps.describe import (ctfidf_keywords, parse_day, recency_weight, representatives,
                                      suggested_title, timeline, trend_label)
-from tickets.importer import Ticket
+from gaps.view import RedactedTicket
 from kbsuggest.rank.suggester import Suggester
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (stage, total) -> advance(n)
@@ -97,7 +97,7 @@ def _majority(values: list[str | None], share: float = 0.5) -> str | None:
     return best if present.count(best) >= share * len(values) else None
 
 
-def mine_gaps(tickets: list[Ticket], settings: Settings, embedder: Embedder, suggester: Suggester | None,
+def mine_gaps(tickets: list[RedactedTicket], settings: Settings, embedder: Embedder, suggester: Suggester | None,
               as_of: datetime | None = None, progress: Progress = no_progress) -> MiningResult:
     """Find and rank the gaps among the resolved ``tickets`` (already redacted)."""
     resolved = [t for t in tickets if t.resolved]

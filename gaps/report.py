@@ -1,6 +1,7 @@
 """The report for KB authors: gaps.html (self-contained: inline CSS and SVG, no script, no CDN),
 gaps.csv, gaps.json (with every gap's ticket ids, to score the clustering against one's own labels)
-and the summary table printed by the CLI. All text in it was redacted before mining."""
+and the summary table printed by the CLI. All text in it was redacted before mining; text cells of
+gaps.csv that a spreadsheet would run as a formula get a leading ' (``kbsuggest.text.csv_cell``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 from gaps.mine import MiningResult, draft_markdown
+from kbsuggest.text import csv_cell
 
 TOP_IN_CHART = 15
 CSV_COLUMNS = ("rank", "kind", "change", "title", "size", "impact", "last_30_days", "previous_30_days", "trend",
@@ -82,10 +84,11 @@ def write_html(result: MiningResult, path: Path) -> None:
 
 def write_csv(result: MiningResult, path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(handle, CSV_COLUMNS)
         writer.writeheader()
         for gap in result.gaps:
-            writer.writerow({**gap.to_dict(), "keywords": "; ".join(gap.keywords)})
+            row = {**gap.to_dict(), "keywords": "; ".join(gap.keywords)}
+            writer.writerow({column: csv_cell(row[column]) for column in CSV_COLUMNS})
 
 
 def write_json(result: MiningResult, path: Path) -> None:

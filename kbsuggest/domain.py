@@ -1,4 +1,5 @@
-"""The shapes both indexing and serving speak: Article, Section, Chunk; and what an article id may be."""
+"""The shapes the core and the offline jobs speak: Article, Section, Chunk, Suggestion, Ticket; and what an
+article id may be."""
 
 from __future__ import annotations
 
@@ -89,3 +90,31 @@ class Suggestion:
     snippet: str
     score: float  # calibrated probability that the article answers the query (kbsuggest/rank/calibration.py)
     similarity: float = 0.0  # raw cosine similarity between the query and the matching chunk
+
+
+RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved", "done"})
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A support ticket as read from an export (``tickets/``) or the service database: raw text, nothing
+    redacted. Gap mining and the evaluation both read tickets in this shape."""
+
+    id: str
+    title: str
+    description: str = ""
+    status: str = ""  # lower case; the reader fills in "solved" or "open" when the export has none
+    created_at: str | None = None  # ISO-8601 UTC, YYYY-MM-DDTHH:MM:SS
+    resolved_at: str | None = None
+    tags: tuple[str, ...] = ()
+    linked_articles: tuple[str, ...] = ()  # the articles that resolved it; the evaluation's gold (any counts)
+    kb: str = "default"
+
+    @property
+    def resolved(self) -> bool:
+        return self.status in RESOLVED_STATUSES
+
+    @property
+    def answerable(self) -> bool:
+        """Some article answers it (an evaluation ticket without one measures false suggestions)."""
+        return bool(self.linked_articles)

@@ -119,3 +119,21 @@ def test_stats_cli_prints_figures_and_one_line_errors(tmp_path, db):
     assert (bad.exit_code, bad.output.strip().splitlines()) == (1, ["error: from: 'soon' is not a date (2026-11-23) or date-time (2026-11-23T14:00:00Z)"])
     missing = runner.invoke(main, ["stats", "--db", str(tmp_path / "nope.db")])
     assert missing.exit_code == 1 and "no service database at" in missing.output
+
+
+def test_stats_cli_shows_control_characters_of_customer_text_as_escapes(tmp_path, db):
+    from click.testing import CliRunner
+
+    from kbsuggest.cli import main
+
+    evil = "\x1b[31mpw\u202ereset"
+    add(db, "session-1", shown("\x1b]0;owned\x07dark mode"), shown(evil, evil), feedback(evil, True, 1000))
+    ok = CliRunner().invoke(main, ["stats", "--db", str(tmp_path / "service.db"), "--from", "2026-11-01",
+                                   "--to", "2026-11-30"])
+    assert ok.exit_code == 0, ok.output
+    lines = ok.output.splitlines()
+    assert lines[-4:] == ["top deflecting articles   confirmed potential opened shown",
+                          "  \\x1b[31mpw\\u202ereset                    1         0      1     1",
+                          "queries with no suggestion (sessions)",
+                          "     1  \\x1b]0;owned\\x07dark mode"]
+    assert [c for c in ok.output if c in "\x1b\x07\u202e"] == []

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from evaluation.metrics import system_metrics
 from evaluation.replay import debounced_lengths, replay, typed_length
-from evaluation.tickets import Ticket, load_tickets
+from kbsuggest.domain import Ticket
+from tickets.reader import read_tickets
 from indexing.build import build_index
 from kbsuggest.cli import main
 from kbsuggest.config import Settings
@@ -54,8 +55,8 @@ class FakeRanker:
         return [self._one(t)[:k] for t in texts]
 
 
-TINY = [Ticket("A", "reset password", resolved_article_id="pw"), Ticket("B", "export csv", resolved_article_id="csv"),
-        Ticket("C", "dark mode"), Ticket("D", "reset pwd", resolved_article_id="pw")]
+TINY = [Ticket("A", "reset password", linked_articles=("pw",)), Ticket("B", "export csv", linked_articles=("csv",)),
+        Ticket("C", "dark mode"), Ticket("D", "reset pwd", linked_articles=("pw",))]
 
 
 def test_exact_metrics_on_a_hand_checkable_case():
@@ -84,12 +85,26 @@ def test_exact_metrics_on_a_hand_checkable_case():
     assert 0.0 <= lo <= 0.3333 <= hi <= 1.0
 
 
+def test_any_linked_article_counts_as_the_right_one():
+    # "res…" ranks x, y, z, pw; "reset p…" ranks pw, x: with gold {y, pw}, y counts early and pw later
+    [trace] = replay([Ticket("A", "reset password", linked_articles=("y", "pw"))], [FakeRanker()])["fake"]
+    assert (trace.ranks, trace.gold) == ([1, 1, 0, 0, 0, 0], [0.4, 0.4, 0.8, 0.8, 0.8, 0.8])
+    [trace] = replay([Ticket("A", "reset password", linked_articles=("q", "x"))], [FakeRanker()])["fake"]
+    assert trace.ranks == [0, 0, 1, 1, 1, 1]
+    m = system_metrics([Ticket("A", "export csv", linked_articles=("csv", "x"))],
+                       replay([Ticket("A", "export csv", linked_articles=("csv", "x"))], [FakeRanker()])["fake"],
+                       configured=0.4, target_precision=0.9)
+    assert m["ranking"]["hit@1"]["micro"]["value"] == 1.0  # x is first on the full title, and x is linked
+
+
 def test_tickets_bad_rows_have_line_numbers(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("ref,subject,article\n1,Reset password,password-reset\n2,,refund-policy\n3,Dark mode,\n")
-    tickets, bad = load_tickets(path, {"id": "ref", "title": "subject", "resolved_article_id": "article"})
-    assert tickets == [Ticket("1", "Reset password", "", "", "password-reset"), Ticket("3", "Dark mode")]
-    assert [str(b) for b in bad] == ["line 3: missing title"]
+    read = read_tickets(path, {"id": "ref", "title": "subject", "resolved_article_id": "article"},
+                        required=("id", "title"))
+    assert read.tickets == [Ticket("1", "Reset password", status="open", linked_articles=("password-reset",)),
+                            Ticket("3", "Dark mode", status="open")]
+    assert [str(b) for b in read.bad] == ["line 3: missing title"]
 
 
 @pytest.fixture(scope="module")
@@ -134,20 +149,38 @@ def test_evaluate_writes_reports_deterministically_and_compares(sample_index, tm
     assert "no evaluation run with id 7" in missing.stderr
 
 
-def test_bad_rows_and_unknown_articles_are_reported_not_fatal(sample_index, tmp_path):
+def run_jsonl(index, tmp_path, *lines):
+    """Evaluate these JSONL lines with kbsuggest alone into tmp_path/out; the run must succeed."""
     path = tmp_path / "t.jsonl"
-    path.write_text('{"id": 1, "title": "forgot my password", "resolved_article_id": "password-reset"}\n'
-                    '{"id": 2, "title": "refund", "resolved_article_id": "no-such-article"}\n'
-                    '{oops\n{"id": 4}\n')
-    result = run(sample_index, tmp_path / "db", path, "--out", tmp_path / "out", "--quiet", "--no-baselines")
+    path.write_text("".join(line + "\n" for line in lines))
+    result = run(index, tmp_path / "db", path, "--out", tmp_path / "out", "--quiet", "--no-baselines")
     assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_bad_rows_and_unknown_articles_are_reported_not_fatal(sample_index, tmp_path):
+    result = run_jsonl(sample_index, tmp_path, '{"id": 1, "title": "forgot my password", "resolved_article_id": "password-reset"}',
+                       '{"id": 2, "title": "refund", "resolved_article_id": "no-such-article"}', '{oops', '{"id": 4}')
     assert result.stderr.splitlines() == [
         "skipped line 3: invalid JSON (Expecting property name enclosed in double quotes)",
         "skipped line 4: missing title",
-        "skipped ticket '2': resolved_article_id 'no-such-article' is not an article of the index (or is internal)",
+        "skipped ticket '2': linked article 'no-such-article' is not an article of the index (or is internal)",
     ]
     assert "line 4: missing title" in (tmp_path / "out" / "report.md").read_text()
     assert list(json.loads((tmp_path / "out" / "metrics.json").read_text())["systems"]) == ["kbsuggest"]
+
+
+def test_linked_articles_are_gold_and_ones_missing_from_the_index_are_dropped(sample_index, tmp_path):
+    result = run_jsonl(sample_index, tmp_path,
+                       '{"id": 1, "title": "forgot my password", "linked_articles": ["no-such", "password-reset"]}',
+                       '{"id": 2, "title": "refund", "linked_articles": "gone, also-gone"}',
+                       '{"id": 3, "title": "is there a dark mode", "linked_articles": []}')
+    assert result.stderr.splitlines() == [
+        "skipped ticket '2': linked articles 'gone', 'also-gone' are not articles of the index (or are internal)"]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert {k: metrics["tickets"][k] for k in ("read", "skipped", "evaluated", "answerable", "unanswerable")} == {
+        "read": 3, "skipped": 1, "evaluated": 2, "answerable": 1, "unanswerable": 1}
+    assert metrics["systems"]["kbsuggest"]["ranking"]["hit@3_100"]["micro"]["value"] == 1.0
 
 
 def test_tune_threshold_round_trip_survives_reindex_and_env_wins(sample_index, tmp_path, monkeypatch):

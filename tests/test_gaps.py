@@ -12,6 +12,7 @@ from kbsuggest.cli import main
 from kbsuggest.embed.hashing import HashEmbedder
 from gaps.job import run_gap_job
 from gaps.report import write_report
+from kbsuggest.store.sqlite import SQLiteStore
 from tickets.importer import import_tickets
 from kbsuggest.db import open_db
 
@@ -76,7 +77,7 @@ def test_finds_the_reserved_gap_topics_and_writes_a_report_without_pii(sample_kb
 
 def test_failing_article_gap_when_linked_articles_disagree(sample_kb, tmp_path):
     settings = sample_kb.model_copy(update={"db_path": tmp_path / "k.db", "gap_coverage_score": 0.35})
-    import_tickets(settings.db_path, TICKETS)
+    import_tickets(SQLiteStore(settings.db_path), "default", TICKETS)
     result = run_gap_job(settings, HashEmbedder())
     failing = [g for g in result.gaps if g.kind == "failing"]
     assert [(g.article_id, topics(g)) for g in failing] == [("scheduled-reports", ["failing"])]
@@ -109,7 +110,7 @@ def test_real_model_finds_the_sample_gaps(tmp_path):
     settings = make_settings(tmp_path, embedder="sentence-transformers", min_score=0.3)
     embedder = create_embedder("sentence-transformers")
     build_index(REPO / "articles", settings, embedder)
-    import_tickets(settings.db_path, TICKETS)
+    import_tickets(SQLiteStore(settings.db_path), "default", TICKETS)
     result = run_gap_job(settings, embedder)
     assert [(g.kind, topics(g)) for g in result.gaps] == [
         ("missing", ["dark-mode"]), ("failing", ["failing"]), ("missing", ["bulk-delete"]),

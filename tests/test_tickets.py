@@ -8,7 +8,9 @@ from click.testing import CliRunner
 from kbsuggest.cli import main
 from kbsuggest.errors import ConfigError
 from gaps.redact import redact
-from tickets.importer import import_tickets, load_tickets
+from gaps.view import load_redacted
+from kbsuggest.store.sqlite import SQLiteStore
+from tickets.importer import import_tickets
 from kbsuggest.db import open_db
 
 from conftest import FIXTURES
@@ -25,9 +27,9 @@ def rows(db_path):
 
 
 def test_freshdesk_csv_preset_reports_bad_rows_by_line(tmp_path):
-    summary = import_tickets(tmp_path / "k.db", TICKETS / "freshdesk_export.csv", preset="freshdesk")
+    summary = import_tickets(SQLiteStore(tmp_path / "k.db"), "default", TICKETS / "freshdesk_export.csv", preset="freshdesk")
     assert (summary.inserted, summary.updated) == (2, 0)
-    assert [str(b) for b in summary.bad] == ["line 4: missing title", "line 5: unreadable date 'not a date'"]
+    assert [str(b) for b in summary.bad] == ["line 4: missing title", "line 5: created_at: unreadable date 'not a date'"]
     stored = rows(tmp_path / "k.db")
     assert stored["101"]["status"] == "closed" and stored["101"]["created_at"] == "2026-11-02T10:00:00"
     assert json.loads(stored["101"]["tags"]) == ["ui", "theme"]
@@ -35,13 +37,13 @@ def test_freshdesk_csv_preset_reports_bad_rows_by_line(tmp_path):
 
 def test_zendesk_jsonl_preset_and_idempotent_upsert(tmp_path):
     db_path = tmp_path / "k.db"
-    first = import_tickets(db_path, TICKETS / "zendesk_export.jsonl", preset="zendesk")
+    first = import_tickets(SQLiteStore(db_path), "default", TICKETS / "zendesk_export.jsonl", preset="zendesk")
     assert (first.inserted, first.updated, [str(b) for b in first.bad]) == (2, 0, ["line 3: invalid JSON (Expecting value)"])
-    again = import_tickets(db_path, TICKETS / "zendesk_export.jsonl", preset="zendesk")
+    again = import_tickets(SQLiteStore(db_path), "default", TICKETS / "zendesk_export.jsonl", preset="zendesk")
     assert (again.inserted, again.updated) == (0, 2)
     stored = rows(db_path)
     assert len(stored) == 2 and stored["9001"]["resolved_at"] == "2026-11-01T09:30:00"
-    assert [t.resolved for t in load_tickets(db_path)] == [True, False]
+    assert [t.resolved for t in load_redacted(SQLiteStore(db_path), "default")] == [True, False]
 
 
 def test_column_mapping_from_the_cli(tmp_path):
@@ -52,11 +54,11 @@ def test_column_mapping_from_the_cli(tmp_path):
                                        "--map", "created_at=opened"], env=env)
     assert result.output == f"imported 1 tickets (1 new, 0 updated) into {tmp_path / 'k.db'}; 0 bad rows\n"
     assert rows(tmp_path / "k.db")["A1"]["status"] == "open"
-    assert load_tickets(tmp_path / "k.db")[0].text == "Mail me at [EMAIL] about dark mode"
+    assert load_redacted(SQLiteStore(tmp_path / "k.db"), "default")[0].text == "Mail me at [EMAIL] about dark mode"
     bad = CliRunner().invoke(main, ["tickets", "import", str(source), "--map", "subject"], env=env)
     assert (bad.exit_code, bad.output) == (1, "error: column mapping 'subject' must look like FIELD=COLUMN\n")
     with pytest.raises(ConfigError, match="unknown preset 'jira'"):
-        import_tickets(tmp_path / "k.db", source, preset="jira")
+        import_tickets(SQLiteStore(tmp_path / "k.db"), "default", source, preset="jira")
 
 
 @pytest.mark.parametrize("text, expected", [

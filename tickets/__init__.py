@@ -1,1 +1,2 @@
-"""Resolved tickets: reading help-desk exports and importing them into the service store."""
+"""Resolved tickets: reading help-desk exports (``records`` -> ``fields`` -> ``reader``) into the one
+``kbsuggest.domain.Ticket`` shape, and importing them into the service database (``importer``, ``store``)."""

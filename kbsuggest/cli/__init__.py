@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import CLIContext, indexer, kb_option
+from kbsuggest.cli.context import CLIContext, echo, indexer, kb_option
 from kbsuggest.errors import KBSuggestError
-from kbsuggest.text import terminal_safe
 
 
 class Group(click.Group):
@@ -22,7 +21,7 @@ class Group(click.Group):
             message = str(exc)
         except OSError as exc:  # a file the command needs cannot be read or written
             message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
-        click.echo(f"error: {terminal_safe(message)}", err=True)
+        echo(f"error: {message}", err=True)  # messages quote the input
         sys.exit(1)
 
 
@@ -54,10 +53,10 @@ def index(obj: CLIContext, source: Path, kb: str) -> None:
     click.echo(f"model {summary.model}: embedded {summary.embedded} articles, reused {summary.reused} unchanged")
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
-        click.echo(terminal_safe(f"  skipped {path}: {reason}"))
+        echo(f"  skipped {path}: {reason}")
     click.echo(f"{len(summary.warnings)} warning{'' if len(summary.warnings) == 1 else 's'}")
     for path, warning in summary.warnings:
-        click.echo(terminal_safe(f"  warning {path}: {warning}"))
+        echo(f"  warning {path}: {warning}")
     click.echo(f"took {summary.seconds:.1f} s")
 
 
@@ -95,8 +94,8 @@ def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str
         return
     click.echo(f"{'#':<2} {'score':>6}  {'article':<28} section")
     for rank, s in enumerate(found, 1):
-        click.echo(terminal_safe(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}"))
-        click.echo(terminal_safe(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}"))
+        echo(f"{rank:<2} {s.score:>6.3f}  {s.article_id:<28} {s.section or '(introduction)'}")
+        echo(f"{'':<10}{s.title} — {s.url}{'#' + s.anchor if s.anchor else ''}")
 
 
 @main.command()
@@ -119,7 +118,7 @@ def info(obj: CLIContext, kb: str) -> None:
     click.echo(f"calibration {manifest.calibration.get('source', 'packaged default')}")
     for column in ("audience", "locale", "product"):
         counts = kbdb.counts_by(directory, column)
-        click.echo(terminal_safe(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts)))
+        echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
 
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.

@@ -63,12 +63,14 @@ def _local(ctx: click.Context):
 
 
 def _report(result: dict) -> None:
+    from kbsuggest.cli.context import echo
+
     target = f" {result['article_id']}" if result.get("article_id") else ""
-    click.echo(f"{result['action']}{target}: {result['articles']} articles, {result['chunks']} chunks "
-               f"(embedded {result['embedded']}, reused {result['reused']}) in {result['seconds']:.2f} s")
+    echo(f"{result['action']}{target}: {result['articles']} articles, {result['chunks']} chunks "
+         f"(embedded {result['embedded']}, reused {result['reused']}) in {result['seconds']:.2f} s")
     for skipped in result["skipped"]:
         path, reason = (skipped["path"], skipped["reason"]) if isinstance(skipped, dict) else skipped
-        click.echo(f"  skipped {path}: {reason}")
+        echo(f"  skipped {path}: {reason}")
 
 
 @admin.command()

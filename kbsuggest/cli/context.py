@@ -1,5 +1,6 @@
 """What every command needs: the context object (settings from the global options and the environment,
-the KBs, the store) and the indexer. Offline packages are imported inside functions, never at module level.
+the KBs, the store), the indexer, and ``echo`` for lines that hold data (ticket, event or article text)
+rather than our own words. Offline packages are imported inside functions, never at module level.
 """
 
 from __future__ import annotations
@@ -10,6 +11,14 @@ from pathlib import Path
 import click
 
 from kbsuggest.config import DEFAULT_KB, KB_NAME
+from kbsuggest.text import terminal_safe
+
+
+def echo(line: str, err: bool = False) -> None:
+    """One line for the operator's terminal; escape sequences and other controls in it are made visible."""
+    click.echo(terminal_safe(line), err=err)
+
+
 
 kb_option = click.option("--kb", "kb", default=DEFAULT_KB, show_default=True, metavar="NAME",
                          help="The knowledge base (see the KBs file, KBSUGGEST_KBS_FILE).")

@@ -35,7 +35,7 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
              every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
              no_baselines: bool, compare: bool, runs: str | None, quiet: bool, kb: str) -> None:
     """Replay historical TICKETS (CSV or JSONL) keystroke by keystroke and report deflection."""
-    from kbsuggest.cli.context import CLIContext
+    from kbsuggest.cli.context import CLIContext, echo
     from kbsuggest.errors import ConfigError
 
     obj = ctx.find_object(CLIContext)
@@ -50,7 +50,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
             ids = [int(i) for i in runs.split(",")] if runs else None
         except ValueError:
             raise ConfigError(f"--runs {runs!r} must be comma-separated run ids, e.g. --runs 3,4") from None
-        click.echo(compare_table(load_runs(store, kb, ids)))
+        for line in compare_table(load_runs(store, kb, ids)).splitlines():
+            echo(line)
         return
     if tickets is None:
         raise ConfigError("missing TICKETS: pass a CSV or JSONL file of tickets (or --compare)")
@@ -77,7 +78,9 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
         bar.close()
     notes = [str(b) for b in result.bad_rows] + result.skipped
     for note in notes:
-        click.echo(f"skipped {note}", err=True)
+        echo(f"skipped {note}", err=True)
+    for cut in result.cut:
+        echo(f"kept {cut}", err=True)
     run_id = record_run(store, kb, settings, result.metrics, result.seconds)
     paths = write_reports(result.metrics, out, notes)
     counts = result.metrics["tickets"]

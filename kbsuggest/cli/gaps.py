@@ -21,19 +21,29 @@ def tickets() -> None:
                    "linked_articles); repeatable.")
 @click.option("--preset", type=click.Choice(["zendesk", "freshdesk"]), help="Column names of a help-desk export.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
+@kb_option
 @click.pass_context
-def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], preset: str | None, fmt: str | None) -> None:
-    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database."""
-    from kbsuggest.cli.context import settings_from
+def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], preset: str | None, fmt: str | None,
+                   kb: str) -> None:
+    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database, in one transaction.
+
+    Bad rows are listed and left out; the command fails (exit 1) when no ticket could be imported."""
+    from kbsuggest.cli.context import CLIContext, echo
+    from kbsuggest.errors import ConfigError
     from tickets.importer import import_tickets
     from tickets.records import parse_mapping
 
-    settings = settings_from(ctx)
-    summary = import_tickets(settings.db_path, file, parse_mapping(mapping), preset, fmt)
-    click.echo(f"imported {summary.inserted + summary.updated} tickets ({summary.inserted} new, "
-               f"{summary.updated} updated) into {settings.db_path}; {len(summary.bad)} bad rows")
+    obj = ctx.find_object(CLIContext)
+    settings = obj.settings()
+    summary = import_tickets(obj.store(settings), obj.kb(kb, settings).name, file, parse_mapping(mapping), preset, fmt)
+    echo(f"imported {summary.imported} tickets ({summary.inserted} new, {summary.updated} updated) into "
+         f"{settings.db_path}; {len(summary.bad)} bad rows" + (f", {len(summary.cut)} cut" if summary.cut else ""))
     for bad in summary.bad:
-        click.echo(f"  {bad}")
+        echo(f"  skipped {bad}")
+    for cut in summary.cut:
+        echo(f"  kept {cut}")
+    if not summary.imported:
+        raise ConfigError(f"no ticket of {str(file)!r} could be imported; the database is unchanged")
 
 
 def _tqdm_progress(stage: str, total: int):
@@ -60,7 +70,7 @@ def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, kb: str) -> None
     from gaps.job import run_gap_job
     from gaps.mine import no_progress
     from gaps.report import summary_lines, write_report
-    from kbsuggest.cli.context import CLIContext
+    from kbsuggest.cli.context import CLIContext, echo
 
     obj = ctx.find_object(CLIContext)
     settings = obj.settings()
@@ -68,5 +78,5 @@ def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, kb: str) -> None
                          kb=obj.kb(kb, settings).name, store=obj.store(settings))
     paths = write_report(result, out_dir)
     for line in summary_lines(result):
-        click.echo(line)
-    click.echo(f"run {result.run_id}: wrote {', '.join(str(p) for p in paths)}")
+        echo(line)
+    echo(f"run {result.run_id}: wrote {', '.join(str(p) for p in paths)}")

@@ -24,7 +24,7 @@ def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str |
     from dataclasses import asdict
     from datetime import datetime, timedelta, timezone
 
-    from kbsuggest.cli.context import CLIContext
+    from kbsuggest.cli.context import CLIContext, echo
     from kbsuggest.events.deflection import deflection_stats, period
 
     obj = ctx.find_object(CLIContext)
@@ -51,8 +51,8 @@ def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str |
     if figures.top_articles:
         click.echo("top deflecting articles   confirmed potential opened shown")
         for a in figures.top_articles:
-            click.echo(f"  {a.article_id:<28} {a.confirmed:>5} {a.potential:>9} {a.opened:>6} {a.shown:>5}")
+            echo(f"  {a.article_id:<28} {a.confirmed:>5} {a.potential:>9} {a.opened:>6} {a.shown:>5}")
     if figures.unanswered_queries:
         click.echo("queries with no suggestion (sessions)")
         for q in figures.unanswered_queries:
-            click.echo(f"  {q.sessions:>4}  {q.query}")
+            echo(f"  {q.sessions:>4}  {q.query}")

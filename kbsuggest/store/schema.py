@@ -51,6 +51,19 @@ def _evaluations_kb(db: sqlite_utils.Database) -> None:
     db["evaluation_runs"].add_column("kb", str, not_null_default="default")
 
 
+def _tickets_v1(db: sqlite_utils.Database) -> None:
+    db["tickets"].create({c: str for c in ("id", "title", "description", "status", "created_at", "resolved_at",
+                                           "tags", "linked_articles", "imported_at")}, pk="id")
+    db["tickets"].create_index(["created_at"])
+
+
+def _tickets_kb(db: sqlite_utils.Database) -> None:
+    # the same ticket id in two help desks is two tickets
+    db["tickets"].add_column("kb", str, not_null_default="default")
+    db["tickets"].transform(pk=("kb", "id"))
+    db["tickets"].create_index(["kb", "created_at"])
+
+
 def _gap_runs_v1(db: sqlite_utils.Database) -> None:
     db["gap_runs"].create({"id": int, "started_at": str, "as_of": str, "tickets": int, "resolved": int,
                            "covered": int, "uncovered": int, "unclustered": int, "gaps": int}, pk="id")
@@ -72,6 +85,8 @@ MIGRATIONS: list[Migration] = [
     ("tuning-002-kb-scale", _thresholds_kb),
     ("evaluation-001-runs", _evaluations_v1),
     ("evaluation-002-kb", _evaluations_kb),
+    ("tickets-001-create", _tickets_v1),
+    ("tickets-003-kb", _tickets_kb),
     ("tickets-002-gap-runs", _gap_runs_v1),
     ("gap-runs-002-kb", _gap_runs_kb),
 ]

@@ -15,13 +15,25 @@ from pathlib import Path
 import sqlite_utils
 
 from kbsuggest.db import open_db
+from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
 from kbsuggest.store.schema import MIGRATIONS
 from kbsuggest.timestamps import utc_now
 
 
+TICKET_COLUMNS = ("kb", "id", "title", "description", "status", "created_at", "resolved_at", "tags",
+                  "linked_articles", "imported_at")
+_UPSERT_TICKET = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) "
+                  f"ON CONFLICT(kb, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TICKET_COLUMNS[2:])}")
+
+
 def _reason(exc: sqlite3.Error) -> str:
     return str(exc).split("\n")[0] or type(exc).__name__
+
+
+def _ticket_row(kb: str, ticket: Ticket, imported_at: str) -> tuple:
+    return (kb, ticket.id, ticket.title, ticket.description, ticket.status, ticket.created_at, ticket.resolved_at,
+            json.dumps(list(ticket.tags)), json.dumps(list(ticket.linked_articles)), imported_at)
 
 
 class SQLiteStore:
@@ -44,7 +56,7 @@ class SQLiteStore:
                 raise StoreUnavailableError(f"the service database is unavailable: {_reason(exc)}") from None
             except OSError as exc:
                 self._close()
-                raise StoreUnavailableError(f"the service database is unavailable: {exc.strerror}") from None
+                raise StoreUnavailableError(f"the service database is unavailable: {exc.strerror or exc}") from None
 
     def _close(self) -> None:
         if self._db is not None:
@@ -113,6 +125,33 @@ class SQLiteStore:
         for row in rows:
             row["metrics"] = json.loads(row["metrics"])
         return rows
+
+    # tickets ----------------------------------------------------------------------------------------------------
+    def write_tickets(self, kb: str, tickets: list[Ticket]) -> tuple[int, int]:
+        """Upsert ``tickets`` of ``kb`` by id in one transaction (all or, on any failure or a kill, none);
+        returns (inserted, updated) distinct ids."""
+        def write(db):
+            conn, stamp = db.conn, utc_now()
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: nothing else writes in between
+            try:
+                count = "SELECT count(*) FROM tickets WHERE kb = ?"
+                before = conn.execute(count, [kb]).fetchone()[0]
+                conn.executemany(_UPSERT_TICKET, (_ticket_row(kb, t, stamp) for t in tickets))
+                inserted = conn.execute(count, [kb]).fetchone()[0] - before
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return inserted, len({t.id for t in tickets}) - inserted
+        return self._run(write)
+
+    def tickets(self, kb: str) -> list[Ticket]:
+        """Every imported ticket of ``kb``, oldest first, as stored (not redacted)."""
+        rows = self._run(lambda db: list(db.query(
+            "select * from tickets where kb = ? order by created_at, id", [kb])), create=False) or []
+        return [Ticket(r["id"], r["title"], r["description"] or "", r["status"] or "", r["created_at"],
+                       r["resolved_at"], tuple(json.loads(r["tags"] or "[]")),
+                       tuple(json.loads(r["linked_articles"] or "[]")), kb) for r in rows]
 
     # gap-mining runs --------------------------------------------------------------------------------------
     def last_gap_run(self, kb: str) -> list[dict]:

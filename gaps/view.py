@@ -1,0 +1,54 @@
+"""What gap mining sees of a ticket: its redacted title, and the title with the start of its redacted
+description, which is what is embedded, clustered and shown.
+
+Redaction runs on the whole text before it is cut: cutting first could split an e-mail, phone
+number or IP address so that the part left no longer looks like one and goes through unredacted.
+The cut falls at a word boundary, so it never splits a placeholder either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gaps.redact import redact
+from kbsuggest.domain import Ticket
+from kbsuggest.store import Store
+
+
+@dataclass(frozen=True)
+class RedactedTicket:
+    id: str
+    text: str  # redacted title + the start of the redacted description
+    title: str  # redacted
+    created_at: str
+    resolved: bool
+    linked_articles: tuple[str, ...]
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text`` at most, ending at a word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    if text[limit].isspace():
+        return text[:limit].rstrip()
+    head = re.match(r"(.*\S)\s", text[:limit], re.DOTALL)
+    return head.group(1) if head else text[:limit]
+
+
+def ticket_text(title: str, description: str, description_chars: int) -> str:
+    title, start = title.strip(), cut_at_word((description or "").strip(), description_chars)
+    if not start or start.startswith(title):
+        return start or title
+    return f"{title} {start}" if title[-1:] in ".?!:" else f"{title}. {start}"
+
+
+def redacted(ticket: Ticket, description_chars: int = 200) -> RedactedTicket:
+    title = redact(ticket.title)
+    return RedactedTicket(ticket.id, ticket_text(title, redact(ticket.description), description_chars), title,
+                          ticket.created_at or "", ticket.resolved, ticket.linked_articles)
+
+
+def load_redacted(store: Store, kb: str, description_chars: int = 200) -> list[RedactedTicket]:
+    """Every imported ticket of ``kb``, oldest first, with PII redacted."""
+    return [redacted(t, description_chars) for t in store.tickets(kb)]

@@ -1,0 +1,156 @@
+"""One exported row -> a ``Ticket``: timestamps, lists, and the bounds every field is kept within.
+
+Bounds (a row outside them is a bad row, reported by line, unless it says "cut"):
+- ``id`` at most 200 characters, ``status`` at most 50;
+- ``title`` cut to 1,000 characters and ``description`` to 100,000 (the row is kept, the cut reported);
+- ``created_at``/``resolved_at`` in 1970..2100: ISO-8601 (an offset is converted to UTC; none means
+  UTC), the usual export formats, or epoch seconds — or milliseconds, told apart by magnitude;
+- ``tags`` at most 100 of at most 100 characters; ``linked_articles`` at most 100 article ids.
+A text field must be text (a JSON number is accepted as its digits; an object or array is not).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timedelta, timezone
+
+from kbsuggest.domain import ARTICLE_ID, RESOLVED_STATUSES, Ticket
+
+ID_CHARS = 200
+STATUS_CHARS = 50
+TITLE_CHARS = 1_000
+DESCRIPTION_CHARS = 100_000
+TAG_CHARS = 100
+MAX_ITEMS = 100  # tags, linked articles
+EPOCH = datetime(1970, 1, 1)
+END = datetime(2101, 1, 1)  # exclusive: the last valid moment is in 2100
+MILLISECONDS_FROM = 1e11  # epoch numbers from here on are milliseconds (1e11 seconds would be the year 5138)
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ARTICLE_ID = re.compile(ARTICLE_ID)
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """``repr`` of a value for a message, at most ``limit`` characters of it."""
+    text = str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "a JSON object", list: "a JSON array"}.get(type(value), type(value).__name__)
+
+
+def text_of(value: object, field: str) -> str:
+    """A field's text ("" when absent); a number is taken as written, anything else is an error."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{field} is {_kind(value)}, not text")
+    text = str(value).strip()
+    if _SURROGATE.search(text):
+        raise ValueError(f"{field} is not valid Unicode (a lone surrogate escape)")
+    return text
+
+
+def _from_epoch(number: float, field: str, shown: object) -> datetime:
+    if not math.isfinite(number):
+        raise ValueError(f"{field}: {quoted(shown)} is not a finite number")
+    seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
+    if not 0 <= seconds < (END - EPOCH).total_seconds():
+        raise ValueError(f"{field}: {quoted(shown)} is outside 1970..2100 as epoch seconds or milliseconds")
+    return EPOCH + timedelta(seconds=seconds)
+
+
+def _from_text(text: str, field: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    if _NUMBER.fullmatch(text):
+        return _from_epoch(float(text), field, text)
+    raise ValueError(f"{field}: unreadable date {quoted(text)}")
+
+
+def parse_time(value: object, field: str = "time") -> str | None:
+    """An ISO-8601 UTC timestamp ``YYYY-MM-DDTHH:MM:SS``; None when blank; ValueError naming ``field``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{field} is {_kind(value)}, not a date")
+    if isinstance(value, str):
+        moment = _from_text(value.strip(), field)
+    else:
+        moment = _from_epoch(float(value), field, value)
+    if moment.tzinfo:
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # year 1 or 9999 shifted past the calendar's end
+            raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100") from None
+    if not EPOCH <= moment < END:
+        raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100")
+    return moment.isoformat(timespec="seconds")
+
+
+def parse_list(value: object, field: str = "list") -> list[str]:
+    """A JSON list, or a string of items separated by commas, semicolons or spaces (at most 100)."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            pass  # not JSON after all: split it as text
+    if isinstance(value, list):
+        items = [text_of(v, f"an item of {field}") for v in value]
+    else:
+        items = re.split(r"[,;\s]+", text_of(value, field))
+    items = [item for item in items if item]
+    if len(items) > MAX_ITEMS:
+        raise ValueError(f"{field} has {len(items):,} items; at most {MAX_ITEMS}")
+    return items
+
+
+def _bounded(text: str, field: str, limit: int, cuts: list[str]) -> str:
+    if len(text) > limit:
+        cuts.append(f"{field} cut to {limit:,} characters (was {len(text):,})")
+        return text[:limit]
+    return text
+
+
+def to_ticket(row: dict) -> tuple[Ticket, list[str]]:
+    """The ticket of one row of ``tickets.reader.FIELDS``, and what was cut to fit (ValueError: a bad row)."""
+    cuts: list[str] = []
+    ticket_id = text_of(row["id"], "id")
+    if len(ticket_id) > ID_CHARS:
+        raise ValueError(f"id is {len(ticket_id):,} characters long; at most {ID_CHARS}")
+    status = text_of(row["status"], "status").lower()
+    if len(status) > STATUS_CHARS:
+        raise ValueError(f"status is {len(status):,} characters long; at most {STATUS_CHARS}")
+    created, resolved = parse_time(row["created_at"], "created_at"), parse_time(row["resolved_at"], "resolved_at")
+    if status and status not in RESOLVED_STATUSES:
+        resolved = None  # still open: an export's "updated at" is no resolution time
+    tags = parse_list(row["tags"], "tags")
+    if long := next((t for t in tags if len(t) > TAG_CHARS), None):
+        raise ValueError(f"tags: {quoted(long)} is longer than {TAG_CHARS} characters")
+    linked = parse_list(row["linked_articles"], "linked_articles")
+    if wrong := next((a for a in linked if not _ARTICLE_ID.fullmatch(a)), None):
+        raise ValueError(f"linked_articles: {quoted(wrong)} is not an article id")
+    ticket = Ticket(
+        id=ticket_id,
+        title=_bounded(text_of(row["title"], "title"), "title", TITLE_CHARS, cuts),
+        description=_bounded(text_of(row["description"], "description"), "description", DESCRIPTION_CHARS, cuts),
+        status=status or ("solved" if resolved else "open"), created_at=created, resolved_at=resolved,
+        tags=tuple(tags), linked_articles=tuple(dict.fromkeys(linked)),
+    )
+    return ticket, cuts
