@@ -19,11 +19,9 @@ from pathlib import Path
 import pytest
 
 from indexing.build import build_index
-from kbsuggest.http.app import create_app
 from kbsuggest.embed.hashing import HashEmbedder
-from kbsuggest.kbs.load import load_suggester
 
-from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_settings
+from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_app, make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +39,14 @@ Why markup in an article title shows as plain text.
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):
-    """(settings, suggester) for the fixture KB plus the HTML-titled article."""
+    """Settings of the fixture KB plus the HTML-titled article."""
     root = tmp_path_factory.mktemp("browser")
     source = root / "kb"
     shutil.copytree(FIXTURE_KB, source)
     (source / "html-title.md").write_text(HTML_ARTICLE)
     settings = make_settings(root, min_score=0.01)  # calibrated probabilities: low with the hash embedder
     build_index(source, settings, HashEmbedder())
-    return settings, load_suggester(settings, HashEmbedder())
+    return settings
 
 
 class LiveServer:
@@ -75,9 +73,8 @@ class LiveServer:
 
 
 def serve(kb, tmp_path, **overrides) -> LiveServer:
-    base, suggester = kb
-    settings = make_settings(tmp_path, index_dir=base.index_dir, min_score=0.01, **overrides)
-    server = LiveServer(create_app(settings, suggester))
+    settings = make_settings(tmp_path, index_dir=kb.index_dir, min_score=0.01, **overrides)
+    server = LiveServer(make_app(settings))
     server.settings = settings
     return server
 
@@ -230,8 +227,7 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
 
     from kbsuggest.cli import main
     from kbsuggest.events.deflection import deflection_stats
-    from kbsuggest.events.schema import EVENTS_MIGRATIONS
-    from kbsuggest.db import open_db
+    from kbsuggest.store.sqlite import SQLiteStore
 
     def stored() -> int:
         with sqlite3.connect(live.settings.db_path) as conn:
@@ -279,8 +275,9 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
         session(script, total=2 * n)  # each session leaves two events
 
     db_path = live.settings.db_path
-    db = open_db(db_path, EVENTS_MIGRATIONS)
-    assert [tuple(r) for r in db.execute("select type, count(distinct session_id), count(*) from events group by 1 order by 1")] == [
+    db = SQLiteStore(db_path)
+    assert [tuple(r) for r in sqlite3.connect(db_path).execute(
+        "select type, count(distinct session_id), count(*) from events group by 1 order by 1")] == [
         ("article_opened", 1, 1), ("feedback", 1, 1), ("suggestions_shown", 4, 4), ("ticket_submitted", 2, 2)]
 
     # Right now the two deflections are pending (their window is open); an hour later they count.
@@ -288,7 +285,7 @@ def test_a_scripted_sessions_events_land_in_sqlite_and_count(browser, live):
     window = timedelta(minutes=live.settings.deflection_window_minutes)
     api = __import__("httpx").get(live.url + "/v1/stats/deflection", headers={"Authorization": f"Bearer {AGENT_KEY}"})
     assert api.json()["counts"] == {"confirmed": 0, "potential": 0, "none": 2, "unengaged": 0, "pending": 2}
-    later = deflection_stats(db, now - timedelta(days=1), now + timedelta(days=1), window, now + window + timedelta(minutes=1))
+    later = deflection_stats(db, "default", now - timedelta(days=1), now + timedelta(days=1), window, now + window + timedelta(minutes=1))
     assert later.counts == {"confirmed": 1, "potential": 1, "none": 2, "unengaged": 0, "pending": 0}
     assert (later.confirmed_rate, later.potential_rate, later.deflection_rate) == (0.25, 0.25, 0.5)
     assert [(a.article_id, a.confirmed, a.potential) for a in later.top_articles] == [
