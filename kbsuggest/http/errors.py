@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
-                              IndexUnavailableError, InvalidArticleIdError, InvalidPeriodError, ReindexError,
+                              IndexUnavailableError, InvalidArticleIdError, InvalidInputError, ReindexError,
                               StoreUnavailableError, UnknownKBError)
 from kbsuggest.http.schemas import ErrorResponse
 
@@ -99,8 +99,8 @@ def install(app: FastAPI) -> None:
         return Response(body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None),
                         media_type="application/json")
 
-    @app.exception_handler(InvalidPeriodError)
-    async def _period(request: Request, exc: InvalidPeriodError) -> Response:
+    @app.exception_handler(InvalidInputError)
+    async def _input(request: Request, exc: InvalidInputError) -> Response:
         return error_response("invalid_request", str(exc), exc.field)
 
     for kind, code, field in _DOMAIN:
