@@ -7,9 +7,10 @@ chance term weighs (the resolution) is itself fitted to the data: modularity at 
 maximum-likelihood fit of a degree-corrected planted-partition model whose in- and out-group edge
 rates give back γ (Newman 2016, "Equivalence between modularity optimization and maximum likelihood
 methods for community detection"), so γ and the cut are iterated to a fixed point, starting at 1.
-Silhouette, bootstrap stability, the gap statistic and the largest jump in merge heights were
-measured too: on ticket-like text they rise or fall monotonically with the number of clusters and
-name no cut, and a constant γ splits a data set with few topics (its partitions score below zero).
+Silhouette, bootstrap stability, the gap statistic and the largest jump in merge heights were tried
+on the leave-one-dataset-out sets: on ticket-like text they rise or fall monotonically with the
+number of clusters and name no cut; a constant γ > 1 splits a set with few topics (its partitions
+all score below zero).
 """
 
 from __future__ import annotations
