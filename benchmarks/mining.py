@@ -1,7 +1,7 @@
 """Gap-mining quality and scale on real data from ../shared/data (skipped when absent).
 
-    python benchmarks/mining.py                 # all three parts
-    python benchmarks/mining.py --part banking  # or stackfaq, scale
+    python benchmarks/mining.py                 # all four parts
+    python benchmarks/mining.py --part banking  # or stackfaq, scale, lodo
 
 - banking:  BANKING77 test (3,080 queries, 77 intents) mined against an empty KB: NMI, ARI, clusters
             found and unclustered share, beside KMeans told the true k=77 (same embeddings, same run).
@@ -9,12 +9,15 @@
             imported as resolved tickets: recall of the 20 held-out threads among the reported gaps
             (a thread is found when it is the majority of some gap's tickets) and the false-gap share
             (gaps whose majority thread is an indexed one).
+- lodo:     leave one data set out over BANKING77 test and the three HINT3 bots (benchmarks/mining_lodo.py):
+            the automatic cut's constants chosen on the other sets, beside the fixed cut, KMeans told k
+            and HDBSCAN with BERTopic's defaults.
 - scale:    100,000 tickets resampled from BANKING77 train with light perturbation, imported and mined
             end to end (import, redaction, embedding, coverage against articles/, clustering, report),
             in a child process so its peak RSS is its own.
 
-Embeddings for banking/stackfaq are cached in benchmarks/out/cache (gitignored); the scale run embeds
-for real. The embedder is the configured one (KBSUGGEST_EMBEDDER, default sentence-transformers).
+Embeddings for banking/stackfaq/lodo are cached in benchmarks/out/cache (gitignored); the scale run embeds
+for real. The embedder is the configured one (KBSUGGEST_EMBEDDER, default onnx).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
 from gaps.mine import mine_gaps  # noqa: E402
 from gaps.view import RedactedTicket  # noqa: E402
+from mining_lodo import lodo  # noqa: E402
 
 AS_OF = datetime(2026, 11, 20)
 
@@ -208,7 +212,7 @@ def scale_child(settings: Settings, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["banking", "stackfaq", "scale", "all"], default="all")
+    parser.add_argument("--part", choices=["banking", "stackfaq", "scale", "lodo", "all"], default="all")
     parser.add_argument("--tickets", type=int, default=100_000, help="Tickets in the scale run.")
     parser.add_argument("--scale-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,6 +228,8 @@ def main() -> None:
         banking(settings, embedder)
     if args.part in ("stackfaq", "all"):
         stackfaq(settings, embedder)
+    if args.part in ("lodo", "all"):
+        lodo(DATA, embedder)
     if args.part in ("scale", "all"):
         subprocess.run([sys.executable, __file__, "--scale-child", "--tickets", str(args.tickets)], check=True)
 

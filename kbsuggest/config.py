@@ -52,11 +52,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=8, description="Longer POST (chat) messages are refused with 422.")
     snippet_chars: int = Field(200, ge=40, description="Longest snippet returned with a suggestion.")
 
-    # Gap mining (offline job; thresholds are for all-MiniLM-L6-v2: cluster distance chosen on BANKING77 train, coverage on the StackFAQ hold-out)
+    # Gap mining (offline job; coverage score is for all-MiniLM-L6-v2, chosen on the StackFAQ hold-out; the number of gaps is chosen per run, gaps/granularity.py)
     gap_coverage_score: float = Field(0.57, ge=-1.0, le=1.0, description="A resolved ticket whose best public article scores at least this is covered.")
-    gap_cluster_distance: float = Field(0.4, gt=0.0, le=2.0, description="Cosine distance where the average-linkage tree of uncovered tickets is cut into gaps.")
+    gap_cluster_distance: float | None = Field(None, gt=0.0, le=2.0, description="Unset: the number of gaps is chosen per run from the tickets (a Ward tree cut at the best modularity of their neighbour graph). Set: cut the average-linkage tree at this cosine distance instead (one granularity for all data).")
     gap_min_tickets: int = Field(3, ge=2, description="Fewest tickets that make a gap; smaller groups are outliers.")
-    gap_attach_score: float = Field(0.5, ge=-1.0, le=1.0, description="Cosine to a gap's centre for an outlier ticket to join it in the second pass.")
+    gap_attach_score: float | None = Field(None, ge=-1.0, le=1.0, description="Cosine to a gap's centre for an outlier ticket to join it in the second pass; unset: within the gap's reach (the cosine of its least close ticket).")
     gap_half_life_days: float = Field(30.0, gt=0, description="Impact weight of a ticket halves every this many days before the newest one.")
     gap_description_chars: int = Field(200, ge=0, description="Characters of the description added to a ticket's title for mining.")
 

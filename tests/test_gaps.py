@@ -20,7 +20,8 @@ from conftest import FIXTURES, REPO, make_settings
 
 TICKETS = FIXTURES / "tickets" / "tallyo_tickets.jsonl"
 TOPIC = {json.loads(line)["id"]: json.loads(line)["tags"][0] for line in TICKETS.read_text().splitlines()}
-# The hash embedder's similarities are lower and flatter than a real model's.
+# The hash embedder's similarities are lower and flatter than a real model's: these tests use the explicit
+# fixed-distance cut (KBSUGGEST_GAP_CLUSTER_DISTANCE) and attach score, not the automatic cut.
 HASH_GAPS = dict(gap_coverage_score=0.5, gap_cluster_distance=0.8, gap_attach_score=0.3)
 RAW_PII = ["maria.lopez@example.com", "+44 20 7946 0958", "it-admin@acme.example", "s3cr3tT0kenValue99",
            "4111 1111 1111 1111", "203.0.113.45"]
@@ -102,9 +103,9 @@ def test_serving_path_never_imports_scikit_learn():
 
 @pytest.mark.model
 def test_real_model_finds_the_sample_gaps(tmp_path):
-    """all-MiniLM-L6-v2 with the default thresholds. SCIM and PowerPoint are not found: some of their
-    tickets score above the coverage threshold against sso-setup-okta and export-reports, and the rest
-    are worded too differently to form a gap of 3 at the default distance."""
+    """all-MiniLM-L6-v2, default settings (the number of gaps chosen from the tickets): every reserved
+    topic is one gap of its own. The fixed cut at 0.4 missed SCIM and PowerPoint (their tickets are
+    worded too differently to stay within 0.4 of each other)."""
     from kbsuggest.embed import create_embedder
 
     settings = make_settings(tmp_path, embedder="sentence-transformers", min_score=0.3)
@@ -112,9 +113,11 @@ def test_real_model_finds_the_sample_gaps(tmp_path):
     build_index(REPO / "articles", settings, embedder)
     import_tickets(SQLiteStore(settings.db_path), "default", TICKETS)
     result = run_gap_job(settings, embedder)
-    assert [(g.kind, topics(g)) for g in result.gaps] == [
-        ("missing", ["dark-mode"]), ("failing", ["failing"]), ("missing", ["bulk-delete"]),
-        ("missing", ["merge-workspaces"]),
+    assert [(g.kind, topics(g), g.size) for g in result.gaps] == [
+        ("missing", ["dark-mode"], 6), ("missing", ["powerpoint"], 4), ("missing", ["scim"], 4),
+        ("failing", ["failing"], 3), ("missing", ["bulk-delete"], 3), ("missing", ["merge-workspaces"], 4),
     ]
-    assert result.gaps[1].article_id == "scheduled-reports"
-    assert result.gaps[0].keywords[:2] == ["dark", "dark mode"]
+    assert (result.uncovered, result.unclustered) == (23, 2)
+    assert result.gaps[3].article_id == "scheduled-reports"
+    assert [g.keywords[:2] for g in result.gaps[:3]] == [["dark", "dark mode"], ["powerpoint", "dashboard powerpoint"],
+                                                        ["scim", "users"]]
