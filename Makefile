@@ -6,8 +6,6 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 
-MODEL  := models/all-MiniLM-L6-v2-int8.onnx
-
 .PHONY: install model index run test test-fast clean
 
 # torch is installed first and pinned: the local CPU wheel. Unpinned, pip would fetch CUDA builds.
@@ -20,11 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# The ONNX files the server runs are build outputs (gitignored): exported once, when missing.
-$(MODEL): | $(VENV)/.installed
+# The ONNX files the server runs are build outputs (gitignored): `models export` writes them when missing
+# and keeps them otherwise (kbsuggest/embed/models.py owns their names and directory).
+model: install
 	$(KB) models export
-
-model: $(MODEL)
 
 index: install model
 	$(KB) index articles

@@ -37,8 +37,9 @@ from latency_report import report  # noqa: E402
 from synth import NearDuplicateEmbedder, synthesize_kb  # noqa: E402
 
 STACKFAQ = REPO.parent / "shared" / "data" / "stackfaq"
-MODELS = REPO / "models"
-FP32, INT8 = MODELS / "all-MiniLM-L6-v2.onnx", MODELS / "all-MiniLM-L6-v2-int8.onnx"
+from kbsuggest.embed.models import FP32_FILE, INT8_FILE, models_dir  # noqa: E402
+
+FP32, INT8 = models_dir() / FP32_FILE, models_dir() / INT8_FILE
 ALL_CORES = "onnx int8, all cores per query (KBSUGGEST_ONNX_THREADS=0)"
 BACKENDS = {"sentence-transformers": ("sentence-transformers", None), "onnx fp32": ("onnx", FP32),
             "onnx int8": ("onnx", INT8)}

@@ -70,6 +70,18 @@ class Article:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """What serving keeps of an article (a loaded snapshot's view of it)."""
+
+    id: str
+    title: str
+    url: str
+    locale: str
+    audience: str
+    product: str
+
+
+@dataclass(frozen=True)
 class Chunk:
     article_id: str
     anchor: str

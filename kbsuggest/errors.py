@@ -37,12 +37,16 @@ class IndexMismatchError(KBSuggestError):
     """The index was built with another embedding model or dimension than the one configured."""
 
 
-class InvalidPeriodError(KBSuggestError):
-    """A reporting period bound is not a date/time, or ends before it starts; carries the field."""
+class InvalidInputError(KBSuggestError):
+    """A request value that cannot work (the HTTP edge answers 422 naming ``field``)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidPeriodError(InvalidInputError):
+    """A reporting period bound is not a date/time, or ends before it starts; carries the field."""
 
 
 class StoreUnavailableError(KBSuggestError):

@@ -18,11 +18,6 @@ Zorbly mode makes every dashboard zorbly. {extra}
 """
 
 
-@pytest.fixture
-def client(admin_client):
-    return admin_client
-
-
 def top(client, q, headers=None):
     found = client.get("/v1/suggest", params={"q": q, "k": 10}, headers=headers).json()["suggestions"]
     return [s["article_id"] for s in found]
@@ -31,38 +26,38 @@ def top(client, q, headers=None):
 @pytest.mark.parametrize("header, status", [
     (None, 401), ("Bearer wrong", 401), (f"Basic {ADMIN_KEY}", 401), (f"Bearer {AGENT_KEY}", 403),
 ])
-def test_admin_needs_an_admin_key(client, header, status):
+def test_admin_needs_an_admin_key(admin_client, header, status):
     headers = {"Authorization": header} if header else {}
     for method, path in [("POST", "/v1/admin/reindex"), ("DELETE", "/v1/admin/articles/webhooks"),
                          ("PUT", "/v1/admin/articles/zorbly")]:
-        response = client.request(method, path, headers=headers, content="# x\n\ntext")
+        response = admin_client.request(method, path, headers=headers, content="# x\n\ntext")
         assert response.status_code == status
         assert response.json()["error"] == {401: "unauthorized", 403: "forbidden"}[status]
-    assert top(client, "verify webhook signatures")[0] == "webhooks"  # nothing changed
+    assert top(admin_client, "verify webhook signatures")[0] == "webhooks"  # nothing changed
 
 
-def test_put_is_visible_at_once_and_written_to_the_kb(client, tmp_path):
-    response = client.put("/v1/admin/articles/zorbly", headers=ADMIN,
+def test_put_is_visible_at_once_and_written_to_the_kb(admin_client, tmp_path):
+    response = admin_client.put("/v1/admin/articles/zorbly", headers=ADMIN,
                           content=ARTICLE.format(audience="public", extra=""))
     assert response.status_code == 200
     body = response.json()
     assert (body["action"], body["article_id"], body["articles"], body["embedded"]) == ("put", "zorbly", 11, 1)
-    assert top(client, "zorbly mode")[0] == "zorbly"
+    assert top(admin_client, "zorbly mode")[0] == "zorbly"
     assert (tmp_path / "kb" / "zorbly.md").read_text() == ARTICLE.format(audience="public", extra="")
-    assert client.get("/readyz").json()["articles"] == 11
+    assert admin_client.get("/readyz").json()["articles"] == 11
 
 
-def test_put_replaces_the_file_that_holds_the_id(client, tmp_path):
+def test_put_replaces_the_file_that_holds_the_id(admin_client, tmp_path):
     text = (tmp_path / "kb" / "billing" / "refunds.md").read_text().replace("Refund", "Zorbly refund")
-    assert client.put("/v1/admin/articles/billing-refunds", headers=ADMIN, content=text).status_code == 200
+    assert admin_client.put("/v1/admin/articles/billing-refunds", headers=ADMIN, content=text).status_code == 200
     assert (tmp_path / "kb" / "billing" / "refunds.md").read_text() == text
     assert not (tmp_path / "kb" / "billing-refunds.md").exists()
 
 
-def test_put_internal_article_stays_internal(client):
-    client.put("/v1/admin/articles/zorbly", headers=ADMIN, content=ARTICLE.format(audience="internal", extra=""))
-    assert "zorbly" not in top(client, "zorbly mode")
-    assert top(client, "zorbly mode", {"Authorization": f"Bearer {AGENT_KEY}"})[0] == "zorbly"
+def test_put_internal_article_stays_internal(admin_client):
+    admin_client.put("/v1/admin/articles/zorbly", headers=ADMIN, content=ARTICLE.format(audience="internal", extra=""))
+    assert "zorbly" not in top(admin_client, "zorbly mode")
+    assert top(admin_client, "zorbly mode", {"Authorization": f"Bearer {AGENT_KEY}"})[0] == "zorbly"
 
 
 @pytest.mark.parametrize("path, content, field", [
@@ -72,52 +67,52 @@ def test_put_internal_article_stays_internal(client):
     ("zorbly", b"# Title\n\n\xff\xfe", "body"),                # not UTF-8
     ("bad%20id", "# T\n\ntext", "article_id"),
 ])
-def test_invalid_article_is_422_and_nothing_is_written(client, tmp_path, path, content, field):
+def test_invalid_article_is_422_and_nothing_is_written(admin_client, tmp_path, path, content, field):
     before = sorted(p.name for p in (tmp_path / "kb").rglob("*"))
-    response = client.put(f"/v1/admin/articles/{path}", headers=ADMIN, content=content)
+    response = admin_client.put(f"/v1/admin/articles/{path}", headers=ADMIN, content=content)
     assert (response.status_code, response.json()["field"]) == (422, field)
     assert sorted(p.name for p in (tmp_path / "kb").rglob("*")) == before
-    assert client.get("/readyz").json()["articles"] == 10
+    assert admin_client.get("/readyz").json()["articles"] == 10
 
 
-def test_delete(client, tmp_path):
-    response = client.delete("/v1/admin/articles/webhooks", headers=ADMIN)
+def test_delete(admin_client, tmp_path):
+    response = admin_client.delete("/v1/admin/articles/webhooks", headers=ADMIN)
     assert (response.status_code, response.json()["articles"]) == (200, 9)
-    assert "webhooks" not in top(client, "verify webhook signatures")
+    assert "webhooks" not in top(admin_client, "verify webhook signatures")
     assert not (tmp_path / "kb" / "webhooks.md").exists()
-    missing = client.delete("/v1/admin/articles/webhooks", headers=ADMIN)
+    missing = admin_client.delete("/v1/admin/articles/webhooks", headers=ADMIN)
     assert (missing.status_code, missing.json()["error"], missing.json()["field"]) == (404, "not_found", "article_id")
 
 
-def test_reindex_picks_up_files_edited_by_hand(client, tmp_path):
+def test_reindex_picks_up_files_edited_by_hand(admin_client, tmp_path):
     shutil.copy(tmp_path / "kb" / "webhooks.md", tmp_path / "kb" / "copy.md")
     (tmp_path / "kb" / "broken.md").write_text("---\ntitle: [\n---\n")
-    body = client.post("/v1/admin/reindex", headers=ADMIN).json()
+    body = admin_client.post("/v1/admin/reindex", headers=ADMIN).json()
     assert (body["articles"], body["embedded"], body["reused"]) == (10, 0, 10)
     assert [s["path"] for s in body["skipped"]] == ["broken.md", "webhooks.md"]  # copy.md came first with that id
 
 
-def test_failed_build_keeps_the_old_index_serving(client, tmp_path):
+def test_failed_build_keeps_the_old_index_serving(admin_client, tmp_path):
     shutil.rmtree(tmp_path / "kb")
-    response = client.post("/v1/admin/reindex", headers=ADMIN)
+    response = admin_client.post("/v1/admin/reindex", headers=ADMIN)
     assert response.status_code == 409
     assert response.json()["error"] == "reindex_failed"
     assert "previous index is still serving" in response.json()["message"]
-    assert top(client, "verify webhook signatures")[0] == "webhooks"
-    assert client.get("/readyz").json()["articles"] == 10
+    assert top(admin_client, "verify webhook signatures")[0] == "webhooks"
+    assert admin_client.get("/readyz").json()["articles"] == 10
 
 
-def test_unexpected_build_error_is_json_and_rolls_the_file_back(client, tmp_path):
+def test_unexpected_build_error_is_json_and_rolls_the_file_back(admin_client, tmp_path):
     def explode(*args, **options):
         raise OSError("disk full")
 
-    admin = client.app.state.admin
+    admin = admin_client.app.state.admin
     admin.indexer = Indexer(parse=admin.indexer.parse, snapshot=explode)
-    response = client.put("/v1/admin/articles/zorbly", headers=ADMIN, content=ARTICLE.format(audience="public", extra=""))
+    response = admin_client.put("/v1/admin/articles/zorbly", headers=ADMIN, content=ARTICLE.format(audience="public", extra=""))
     assert response.status_code == 500
     assert response.json()["message"] == "unexpected OSError: disk full; the previous index is still serving"
     assert not (tmp_path / "kb" / "zorbly.md").exists()
-    assert top(client, "verify webhook signatures")[0] == "webhooks"
+    assert top(admin_client, "verify webhook signatures")[0] == "webhooks"
 
 
 def test_reindex_recovers_a_service_started_without_an_index(tmp_path):

@@ -1,3 +1,4 @@
+import pytest
 from click.testing import CliRunner
 
 from kbsuggest.cli import main
@@ -25,7 +26,8 @@ def test_index_suggest_info(tmp_path):
 
     result = run("--index-dir", index, "--embedder", "hash", "suggest", "reset my password email")
     assert result.exit_code == 0
-    assert result.output.splitlines()[1].split()[:3] == ["1", result.output.splitlines()[1].split()[1], "password-reset"]
+    rank, score, article = result.output.splitlines()[1].split()[:3]
+    assert (rank, article) == ("1", "password-reset") and 0.0 < float(score) <= 1.0
 
     result = run("--index-dir", index, "info")
     assert "articles    10   chunks 29" in result.output
@@ -68,5 +70,15 @@ def test_errors_are_one_line_exit_1(tmp_path):
 def test_index_with_another_model_than_serving_is_an_error(tmp_path):
     index = str(tmp_path / "index")
     run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURE_KB))
-    result = run("--index-dir", index, "suggest", "password", env={"KBSUGGEST_EMBEDDER": "hash-does-not-exist"})
-    assert result.exit_code == 1
+    result = run("--index-dir", index, "suggest", "password", env={"KBSUGGEST_EMBEDDER": "hash"})
+    assert result.exit_code == 0  # the model that built it
+    result = run("--index-dir", index, "--embedder", "onnx", "suggest", "password",
+                 env={"KBSUGGEST_MODEL_PATH": str(tmp_path / "missing.onnx")})
+    assert result.exit_code == 1 and "not found: export it" in result.output  # the embedder itself fails first
+    from kbsuggest.embed.hashing import HashEmbedder
+    from kbsuggest.errors import IndexMismatchError
+    from kbsuggest.kbs.load import load_suggester
+    from kbsuggest.config import Settings
+
+    with pytest.raises(IndexMismatchError, match=r"built with model 'hash-256' \(dim 256\).*'hash-128' \(dim 128\)"):
+        load_suggester(Settings(index_dir=tmp_path / "index", embedder="hash"), HashEmbedder(dim=128))

@@ -1,4 +1,5 @@
-"""The real all-MiniLM-L6-v2 on the sample KB in articles/. Marked `model`; CI runs them."""
+"""The real all-MiniLM-L6-v2 on the sample KB in articles/, on the ONNX int8 backend that serves. Marked
+`model`; CI runs them (``make test`` exports the model first)."""
 
 import pytest
 
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def sample_kb(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("sample"), embedder="sentence-transformers", min_score=0.3)
-    embedder = create_embedder("sentence-transformers")
+    settings = make_settings(tmp_path_factory.mktemp("sample"), embedder="onnx", min_score=0.3)
+    embedder = create_embedder("onnx")
     build_index(REPO / "articles", settings, embedder)
     return load_suggester(settings, embedder)
 

@@ -70,8 +70,8 @@ def test_bad_rows_are_reported_by_line_and_the_rest_imported(tmp_path):
     assert (summary.inserted, summary.updated, summary.cut) == (4, 0, [])
     stored = {t.id: t for t in SQLiteStore(tmp_path / "k.db").tickets("default")}
     assert {i: (t.created_at, t.linked_articles) for i, t in stored.items()} == {
-        "1": ("2025-11-01T12:26:40", ()), "6": ("2025-11-01T12:26:40", ()), "8": ("2026-11-02T08:00:00", ()),
-        "13": ("2100-12-31T23:59:59", ("password-reset", "sso-setup-okta")),
+        "1": ("2025-11-01T12:26:40.000Z", ()), "6": ("2025-11-01T12:26:40.000Z", ()), "8": ("2026-11-02T08:00:00.000Z", ()),
+        "13": ("2100-12-31T23:59:59.000Z", ("password-reset", "sso-setup-okta")),
     }
 
 

@@ -31,7 +31,7 @@ def test_freshdesk_csv_preset_reports_bad_rows_by_line(tmp_path):
     assert (summary.inserted, summary.updated) == (2, 0)
     assert [str(b) for b in summary.bad] == ["line 4: missing title", "line 5: created_at: unreadable date 'not a date'"]
     stored = rows(tmp_path / "k.db")
-    assert stored["101"]["status"] == "closed" and stored["101"]["created_at"] == "2026-11-02T10:00:00"
+    assert stored["101"]["status"] == "closed" and stored["101"]["created_at"] == "2026-11-02T10:00:00.000Z"
     assert json.loads(stored["101"]["tags"]) == ["ui", "theme"]
 
 
@@ -42,7 +42,7 @@ def test_zendesk_jsonl_preset_and_idempotent_upsert(tmp_path):
     again = import_tickets(SQLiteStore(db_path), "default", TICKETS / "zendesk_export.jsonl", preset="zendesk")
     assert (again.inserted, again.updated) == (0, 2)
     stored = rows(db_path)
-    assert len(stored) == 2 and stored["9001"]["resolved_at"] == "2026-11-01T09:30:00"
+    assert len(stored) == 2 and stored["9001"]["resolved_at"] == "2026-11-01T09:30:00.000Z"
     assert [t.resolved for t in load_redacted(SQLiteStore(db_path), "default")] == [True, False]
 
 

@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from kbsuggest.domain import ARTICLE_ID, RESOLVED_STATUSES, Ticket
+from kbsuggest.timestamps import utc_iso
 
 ID_CHARS = 200
 STATUS_CHARS = 50
@@ -83,7 +84,8 @@ def _from_text(text: str, field: str) -> datetime:
 
 
 def parse_time(value: object, field: str = "time") -> str | None:
-    """An ISO-8601 UTC timestamp ``YYYY-MM-DDTHH:MM:SS``; None when blank; ValueError naming ``field``."""
+    """The service database's timestamp (``kbsuggest/timestamps.py``: UTC, milliseconds, Z); None when blank;
+    ValueError naming ``field``."""
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -99,7 +101,7 @@ def parse_time(value: object, field: str = "time") -> str | None:
             raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100") from None
     if not EPOCH <= moment < END:
         raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100")
-    return moment.isoformat(timespec="seconds")
+    return utc_iso(moment)
 
 
 def parse_list(value: object, field: str = "list") -> list[str]:

@@ -31,6 +31,7 @@ import re
 import shutil
 from pathlib import Path
 
+from kbsuggest.errors import MissingDependencyError
 from kbsuggest.embed.models import FP32_FILE, INPUTS, INT8_FILE, OUTPUT, TOKENIZER_FILE, minilm_path, models_dir
 
 CHECK_TEXTS = ["I forgot my password", "sso login failing", "Export gives an empty CSV file",
@@ -72,10 +73,23 @@ def _int16_pair_kernels() -> bool:
     return re.search(r"\b(avx512_vnni|avx_vnni)\b", flags) is None
 
 
+def exported(out_dir: Path | None = None) -> list[Path]:
+    """The files an export writes (tokenizer, fp32, int8), in the models directory by default."""
+    out_dir = Path(out_dir) if out_dir else models_dir()
+    return [out_dir / TOKENIZER_FILE, out_dir / FP32_FILE, out_dir / INT8_FILE]
+
+
 def export_models(out_dir: Path | None = None, force: bool = False) -> list[Path]:
-    """Write tokenizer.json, the fp32 and the int8 ONNX files into ``out_dir``; return their paths."""
-    import onnx
-    import torch
+    """Write tokenizer.json, the fp32 and the int8 ONNX files into ``out_dir``; return their paths. Files
+    already there are kept unless ``force`` (so ``make run`` can call it every time)."""
+    targets = exported(out_dir)
+    if not force and all(p.is_file() for p in targets):
+        return targets
+    try:
+        import onnx
+        import torch
+    except ImportError as exc:
+        raise MissingDependencyError(f"exporting needs {exc.name}: pip install 'kbsuggest[model]'") from None
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
     from tokenizers import Tokenizer
@@ -89,10 +103,7 @@ def export_models(out_dir: Path | None = None, force: bool = False) -> list[Path
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     warnings.filterwarnings("ignore")  # tracer and exporter chatter about constructs this model does not hit
     logging.getLogger().setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" hint
-    out_dir = Path(out_dir) if out_dir else models_dir()
-    targets = [out_dir / TOKENIZER_FILE, out_dir / FP32_FILE, out_dir / INT8_FILE]
-    if not force and all(p.is_file() for p in targets):
-        return targets
+    out_dir = targets[0].parent
     source = minilm_path()
     max_len = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
     staging = out_dir / ".export-tmp"

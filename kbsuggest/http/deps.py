@@ -8,6 +8,7 @@ stranger to KB B (401), so it never reads B's internal articles or stats. The de
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Annotated
 
 import anyio
@@ -15,6 +16,7 @@ from fastapi import Depends, Header, Path, Request
 from starlette.exceptions import HTTPException
 
 from kbsuggest.config import DEFAULT_KB, KB_NAME, KBSettings
+from kbsuggest.errors import InvalidInputError
 from kbsuggest.kbs.registry import Registry
 from kbsuggest.rank.suggester import Suggester
 
@@ -34,7 +36,10 @@ async def kb_path(kb: Annotated[str, Path(pattern=KB_NAME, max_length=63, descri
 
 
 async def kb_name(request: Request) -> str:
-    return request.path_params.get("kb", DEFAULT_KB)
+    kb = request.path_params.get("kb", DEFAULT_KB)
+    if not re.fullmatch(KB_NAME, kb):  # checked here too: the path's own check runs after the KB lookup
+        raise InvalidInputError("kb", f"kb: {kb[:70]!r} is not a KB name (1-63 lowercase letters, digits, '-', '_')")
+    return kb
 
 
 KBName = Annotated[str, Depends(kb_name)]

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
-                              IndexUnavailableError, InvalidArticleIdError, InvalidPeriodError, ReindexError,
+                              IndexUnavailableError, InvalidArticleIdError, InvalidInputError, ReindexError,
                               StoreUnavailableError, UnknownKBError)
 from kbsuggest.http.schemas import ErrorResponse
 
@@ -104,8 +104,8 @@ def install(app: FastAPI) -> None:
         return Response(body(code, str(exc.detail)), exc.status_code, headers=headers or None,
                         media_type="application/json")
 
-    @app.exception_handler(InvalidPeriodError)
-    async def _period(request: Request, exc: InvalidPeriodError) -> Response:
+    @app.exception_handler(InvalidInputError)
+    async def _input(request: Request, exc: InvalidInputError) -> Response:
         return error_response("invalid_request", str(exc), exc.field)
 
     for kind, code, field in _DOMAIN:

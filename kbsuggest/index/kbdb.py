@@ -16,7 +16,7 @@ import numpy as np
 import sqlite_utils
 
 from kbsuggest.db import Migration, open_db
-from kbsuggest.domain import Article, Chunk
+from kbsuggest.domain import Article, ArticleInfo, Chunk
 from kbsuggest.errors import IndexCorruptError
 from kbsuggest.index.format import KB_FILE
 
@@ -38,18 +38,6 @@ def _kb_v1(db: sqlite_utils.Database) -> None:
 
 
 KB_MIGRATIONS: list[Migration] = [("kb-001-articles-chunks", _kb_v1)]
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    """What serving needs of an article."""
-
-    id: str
-    title: str
-    url: str
-    locale: str
-    audience: str
-    product: str
 
 
 @dataclass(frozen=True)

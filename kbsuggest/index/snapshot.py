@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kbsuggest.domain import ArticleInfo
 from kbsuggest.index import kbdb
 from kbsuggest.index.format import (Manifest, check_compatible, load_vectors, read_calibration,
                                     read_manifest, stored_vectors)
-from kbsuggest.index.kbdb import ArticleInfo
 from kbsuggest.index.versions import resolve
 
 

@@ -1,4 +1,4 @@
-/*! kbsuggest widget. KBSuggest.attach(input, {endpoint, locale, product, mode: "form" | "chat"})
+/*! kbsuggest widget. KBSuggest.attach(input, {endpoint, kb, locale, product, mode: "form" | "chat"})
  * Server text is only set with textContent, never parsed as HTML. Network failures are swallowed:
  * without the service the page behaves as if the widget were not there. */
 (function (global) {
@@ -8,7 +8,7 @@
   var DEFAULT_ENDPOINT = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   var SESSION_KEY = "kbsuggest.session";
   var CACHE_MAX = 100, BATCH_MAX = 50, BATCH_AT = 20, FLUSH_MS = 5000;
-  var cache = new Map(); // one entry per (endpoint, mode, filters, query): a repeated query costs nothing
+  var cache = new Map(); // one entry per (KB base URL, mode, filters, query): a repeated query costs nothing
   var queues = {};
   var seq = 0, memorySession = null;
   var CSS = ".kbs-list{list-style:none;margin:.25rem 0 0;padding:0;border:1px solid #ccd;border-radius:6px}" +
@@ -55,7 +55,7 @@
     } catch (e) { return memorySession || (memorySession = randomId()); }
   }
 
-  function Queue(endpoint) { this.url = endpoint + "/v1/events"; this.items = []; this.timer = 0; }
+  function Queue(base) { this.url = base + "/events"; this.items = []; this.timer = 0; }
   Queue.prototype.push = function (event) {
     event.at = Date.now();
     this.items.push(event);
@@ -77,7 +77,7 @@
     }
   };
 
-  function queueFor(endpoint) { return queues[endpoint] || (queues[endpoint] = new Queue(endpoint)); }
+  function queueFor(base) { return queues[base] || (queues[base] = new Queue(base)); }
 
   function flushAll() { for (var key in queues) queues[key].flush(true); }
   global.addEventListener("pagehide", flushAll);
@@ -102,14 +102,14 @@
   // Fetch suggestions for a query; calls done(list), or done(null) when the service cannot answer.
   // A form's new query cancels the pending one; each chat message keeps its request.
   function lookup(s, query, done) {
-    var key = [s.endpoint, s.mode, s.locale, s.product, s.k, query].join("\u0000");
+    var key = [s.base, s.mode, s.locale, s.product, s.k, query].join("\u0000");
     if (cache.has(key)) { done(cache.get(key)); return; }
     if (s.mode !== "chat") cancel(s);
     var ctrl = typeof AbortController === "function" ? new AbortController() : { abort: noop };
     s.pending.push(ctrl);
     var current = function () { return s.pending.indexOf(ctrl) >= 0; };
     var finish = function () { s.pending.splice(s.pending.indexOf(ctrl), 1); };
-    var request, url = s.endpoint + "/v1/suggest", init = { signal: ctrl.signal, credentials: "omit" };
+    var request, url = s.base + "/suggest", init = { signal: ctrl.signal, credentials: "omit" };
     if (s.mode === "chat") { // a whole message: POST, up to 2,000 characters
       init.method = "POST";
       init.headers = { "Content-Type": "application/json" };
@@ -298,11 +298,12 @@
     if (!input || !input.addEventListener) throw new Error("KBSuggest.attach: pass an input or textarea element");
     var o = options || {};
     var endpoint = String(o.endpoint || DEFAULT_ENDPOINT).replace(/\/+$/, "");
+    var base = endpoint + (o.kb ? "/v1/kbs/" + encodeURIComponent(o.kb) : "/v1"); // one KB of many
     var s = {
-      id: "kbs" + (++seq), endpoint: endpoint, mode: o.mode === "chat" ? "chat" : "form",
+      id: "kbs" + (++seq), base: base, mode: o.mode === "chat" ? "chat" : "form",
       locale: o.locale || "", product: o.product || "", k: Math.min(Math.max(o.k || 3, 1), 10),
       debounce: o.debounce == null ? 250 : o.debounce, minChars: o.minChars || 3,
-      queue: queueFor(endpoint), opened: false, off: false, pending: [], offs: [],
+      queue: queueFor(base), opened: false, off: false, pending: [], offs: [],
     };
     s.submitted = function (title) {
       s.queue.push({ type: "ticket_submitted", title: norm(title).slice(0, 2000), suggestion_opened: s.opened });
