@@ -165,3 +165,11 @@ def test_a_real_server_from_loopback_does_not_trust_forwarded_headers(tmp_path, 
                          f"Connection: close\r\n\r\n".encode())
             found.append(read_response(conn)[0])
         assert found == [200, 200, 429]
+
+
+def test_a_dot_dot_kb_sent_raw_is_a_422_naming_kb(port):
+    """HTTP clients resolve ``..`` before sending; a raw request reaches the server as it is."""
+    conn = connect(port)
+    conn.sendall(b"GET /v1/kbs/../suggest?q=password HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, _, body = read_response(conn)
+    assert (status, json.loads(body)["field"]) == (422, "kb")
