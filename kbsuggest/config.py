@@ -171,6 +171,9 @@ def load_kbs(settings: Settings) -> dict[str, KBSettings]:
             raise ConfigError(f"{str(path)!r}: kbs.{name} must be a table")
         base = path.parent
         if "articles_dir" in table:
+            if not isinstance(table["articles_dir"], str):
+                raise ConfigError(f"{str(path)!r}: kbs.{name}.articles_dir must be a path (a string), "
+                                  f"got {table['articles_dir']!r}")
             table = {**table, "articles_dir": base / Path(table["articles_dir"])}
         try:
             kbs[name] = KBSettings(name=name, **table)

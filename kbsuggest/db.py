@@ -43,6 +43,7 @@ def open_db(path: Path | str, migrations: Sequence[Migration] = (), *, wal: bool
                 conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite already rolled back on a full disk or I/O error:
+                    conn.execute("ROLLBACK")  # a second ROLLBACK would hide that reason
                 raise
     return db

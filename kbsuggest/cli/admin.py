@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import kb_option
+from kbsuggest.cli.context import check_kb_name, kb_option
 
 
 @click.group()
@@ -23,6 +23,7 @@ from kbsuggest.cli.context import kb_option
 @click.pass_context
 def admin(ctx: click.Context, url: str | None, key: str | None, articles_dir: Path | None, kb: str) -> None:
     """Reindex, or put/delete one article of a KB, locally or on a running server (--url)."""
+    check_kb_name(kb)  # before it goes into a --url path
     if articles_dir:
         ctx.obj.overrides["articles_dir"] = articles_dir
     ctx.meta["admin_url"], ctx.meta["admin_key"], ctx.meta["kb"] = url, key, kb

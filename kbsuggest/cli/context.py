@@ -20,6 +20,17 @@ def echo(line: str, err: bool = False) -> None:
 
 
 
+def check_kb_name(name: str) -> str:
+    """``--kb``'s value, refused unless it is a KB name (it names a directory and goes into URL paths)."""
+    import re
+
+    from kbsuggest.errors import ConfigError
+
+    if not re.fullmatch(KB_NAME, name):
+        raise ConfigError(f"--kb {name!r}: a KB name is 1-63 lowercase letters, digits, '-' or '_'")
+    return name
+
+
 kb_option = click.option("--kb", "kb", default=DEFAULT_KB, show_default=True, metavar="NAME",
                          help="The knowledge base (see the KBs file, KBSUGGEST_KBS_FILE).")
 
@@ -43,13 +54,9 @@ class CLIContext:
 
     def kb(self, name: str, settings=None):
         """The KB's settings (a KB the KBs file does not declare gets the defaults)."""
-        import re
-
         from kbsuggest.config import KBSettings, load_kbs
-        from kbsuggest.errors import ConfigError
 
-        if not re.fullmatch(KB_NAME, name):
-            raise ConfigError(f"--kb {name!r}: a KB name is 1-63 lowercase letters, digits, '-' or '_'")
+        check_kb_name(name)
         return load_kbs(settings or self.settings()).get(name) or KBSettings(name=name)
 
     def store(self, settings=None, must_exist: bool = False):

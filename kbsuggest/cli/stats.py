@@ -31,9 +31,10 @@ def stats(ctx: click.Context, start: str | None, end: str | None, db_path: str |
     settings = obj.settings(db_path=db_path)
     now = datetime.now(timezone.utc)
     begin, stop = period(start, end, now)
+    kb = obj.kb(kb, settings).name  # a bad --kb is named before a missing database
     store = obj.store(settings, must_exist=True)
     try:
-        figures = deflection_stats(store, obj.kb(kb, settings).name, begin, stop,
+        figures = deflection_stats(store, kb, begin, stop,
                                    timedelta(minutes=settings.deflection_window_minutes), now)
     finally:
         store.close()

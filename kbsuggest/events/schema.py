@@ -13,17 +13,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kbsuggest.jsontypes import JSONBool, json_int, json_number
 from kbsuggest.store import Store
 from kbsuggest.timestamps import utc_iso
 
 # Client clocks are not trusted; an event is dated by its age at send time, within this bound.
 MAX_EVENT_AGE = timedelta(days=1)
 # Epoch milliseconds up to 2100-01-01: anything larger is no clock reading (1e20 and 2**63 were a 500).
-Millis = Annotated[int, Field(ge=0, le=4_102_444_800_000, description="Epoch milliseconds.")]
+Millis = json_int(ge=0, le=4_102_444_800_000, description="Epoch milliseconds.")
 
 Text = Annotated[str, Field(max_length=2000)]
 ArticleId = Annotated[str, Field(min_length=1, max_length=200)]
-Position = Annotated[int, Field(ge=1, le=50, description="1-based rank of the article in the list shown.")]
+Position = json_int(ge=1, le=50, description="1-based rank of the article in the list shown.")
 
 
 class _Event(BaseModel):
@@ -35,7 +36,7 @@ class Shown(BaseModel):
     model_config = ConfigDict(extra="forbid")
     article_id: ArticleId
     position: Position
-    score: float = Field(ge=-1.0, le=1.0)
+    score: json_number(ge=-1.0, le=1.0)
 
 
 class SuggestionsShown(_Event):
@@ -57,13 +58,13 @@ class Feedback(_Event):
     query: Text = ""
     article_id: ArticleId
     position: Position
-    helpful: bool = Field(description="`true`: \"This solved it\"; `false`: \"I still need help\".")
+    helpful: JSONBool = Field(description="`true`: \"This solved it\"; `false`: \"I still need help\".")
 
 
 class TicketSubmitted(_Event):
     type: Literal["ticket_submitted"]
     title: Text = Field(description="The final ticket title (the description is never sent).")
-    suggestion_opened: bool
+    suggestion_opened: JSONBool
 
 
 Event = Annotated[SuggestionsShown | ArticleOpened | Feedback | TicketSubmitted, Field(discriminator="type")]

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
                               IndexUnavailableError, InvalidArticleIdError, InvalidInputError, ReindexError,
@@ -43,6 +44,7 @@ ERRORS: dict[str, int] = {
     "admin_unavailable": 503,
     "timeout": 504,
 }
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _BY_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -96,7 +98,10 @@ def install(app: FastAPI) -> None:
         code = _BY_STATUS.get(exc.status_code)
         if code is None:
             code = "internal_error" if exc.status_code >= 500 else "bad_request"
-        return Response(body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None),
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+        return Response(body(code, str(exc.detail)), exc.status_code, headers=headers or None,
                         media_type="application/json")
 
     @app.exception_handler(InvalidInputError)
@@ -114,6 +119,15 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response("internal_error", f"unexpected {type(exc).__name__}; the error was logged")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """Every documented method of the resource at the request's path (RFC 9110: a 405 lists them all in
+    ``Allow``; Starlette's names the first matching route's only, ``GET`` for ``/v1/suggest``)."""
+    paths = request.app.openapi().get("paths", {})
+    methods = {method.upper() for template, operations in paths.items()
+               if compile_path(template)[0].match(request.scope["path"]) for method in operations if method in _METHODS}
+    return ", ".join(sorted(methods)) or None
 
 
 def responses(*codes: str) -> dict[int, dict]:

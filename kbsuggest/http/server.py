@@ -94,9 +94,17 @@ def protocol_for(settings: Settings) -> type[GuardedHttp]:
         "max_header_bytes": settings.max_header_bytes, "header_timeout": settings.header_timeout_seconds})
 
 
+def server_config(app, settings: Settings, **overrides):
+    """The uvicorn configuration ``run`` serves with (tests start the same one on a free port)."""
+    import uvicorn
+
+    options = dict(host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log,
+                   http=protocol_for(settings), proxy_headers=False, timeout_keep_alive=settings.keep_alive_seconds,
+                   server_header=False)
+    return uvicorn.Config(app, **{**options, **overrides})
+
+
 def run(app, settings: Settings) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log,
-                http=protocol_for(settings), proxy_headers=False, timeout_keep_alive=settings.keep_alive_seconds,
-                server_header=False)
+    uvicorn.Server(server_config(app, settings)).run()

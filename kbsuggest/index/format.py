@@ -112,7 +112,12 @@ def read_calibration(directory: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"the calibration of the index is unreadable ({exc}); rebuild the index") from None
+        raise IndexCorruptError(f"the calibration of the index is unreadable ({_reason(exc)}); rebuild the index") from None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, never the server path an OSError carries."""
+    return (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -124,8 +129,8 @@ def read_manifest(directory: Path) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
         known = {f.name for f in fields(Manifest)}
         manifest = Manifest(**{k: v for k, v in data.items() if k in known})
-    except (ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"the index has not a valid manifest ({exc}); rebuild the index") from None
+    except (OSError, ValueError, TypeError, AttributeError) as exc:  # unreadable, not JSON, not an object
+        raise IndexCorruptError(f"the index has not a valid manifest ({_reason(exc)}); rebuild the index") from None
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
             f"the index has format {manifest.format_version}, this kbsuggest reads {FORMAT_VERSION}; "

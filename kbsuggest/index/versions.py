@@ -73,9 +73,15 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read without setting it where Linux shows it: ``os.umask(0)`` opens a moment in
+    which a file another thread of the server creates gets mode 0666."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii", errors="replace")
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
 
 
 def kb_dir(index_root: Path, kb: str) -> Path:
@@ -92,9 +98,11 @@ def version_names(kb_dir: Path) -> list[str]:
 
 
 def current_name(kb_dir: Path) -> str | None:
+    """The published version's name; None when there is none or CURRENT cannot be read (never an exception:
+    a server with a damaged KB still starts, and says why)."""
     try:
         name = (Path(kb_dir) / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except (OSError, UnicodeDecodeError):
         return None
     return name if _VERSION.match(name) else None
 
@@ -184,8 +192,9 @@ def recover(kb_dir: Path, keep: int = KEEP) -> list[str]:
             removed.append(staging.name)
     current = current_name(kb_dir)
     names = version_names(kb_dir)
-    if current is None:
-        doomed = names  # nothing was ever published: every version is a leftover
+    if current is None:  # nothing was ever published: every version is a leftover; but a CURRENT that is
+        # there and unreadable (damaged by hand or by the disk) may name any of them: keep them all
+        doomed = [] if os.path.lexists(kb_dir / CURRENT) else names
     else:
         number = int(current[1:])
         older = [n for n in names if int(n[1:]) < number]

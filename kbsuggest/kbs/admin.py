@@ -91,6 +91,11 @@ def recover(root: Path) -> list[str]:
             done.append(f"applied {entry['action']} of {Path(entry['file']).name}")
         else:
             done.append("discarded an uncommitted write")
+        if entry.get("file"):  # a kill while the article file was written leaves its temporary file beside it
+            article = Path(entry["file"])
+            for leftover in article.parent.glob(f".{article.name}.tmp-*"):
+                leftover.unlink(missing_ok=True)
+                done.append(leftover.name)
         (root / versions.JOURNAL).unlink(missing_ok=True)
     return done + versions.recover(root)
 
@@ -126,18 +131,20 @@ class KBAdmin:
     def put_article(self, kb: str, article_id: str, text: str) -> AdminResult:
         """Create or replace one article; refused before anything is written if it does not parse, and
         never written over a file that holds another article."""
+        requested = _valid_id(article_id)
+
         def plan(config: KBSettings, current: Path | None):
             folder = self._folder(config)
-            try:
-                requested = validate_article_id(article_id)
-            except ValueError as exc:
-                raise InvalidArticleIdError(str(exc)) from None
             _refuse_lookalike(current, requested)
-            path = self._path_of(folder, current, requested) or self._free_name(folder, requested)
+            path = self._held_path(config, folder, current, requested) or self._free_name(folder, requested)
             relative = path.relative_to(folder).as_posix()
-            article = self.indexer.parse(text, relative, default_locale=config.default_locale,
-                                         base_url=config.article_base_url, require_audience=config.require_audience)
+            article = self._parse(config, text, relative)
             if article.id != requested:
+                natural = f"{requested}.md"
+                if relative != natural and self._parse(config, text, natural).id == requested:
+                    raise ArticleConflictError(
+                        f"{natural} holds another article ({_holder(current, natural)}): add 'id: {requested}' "
+                        f"to the front matter to store this one as {relative}")
                 raise ArticleError(relative, f"its id is {article.id!r} but the request is for {requested!r}")
             if article.warnings:  # an unknown key may be a misspelt audience: refuse rather than guess
                 raise ArticleError(relative, "; ".join(article.warnings))
@@ -146,13 +153,15 @@ class KBAdmin:
             entry = {"action": "put", "file": str(path.resolve()), "data": base64.b64encode(data).decode(), "mode": mode}
             return {relative: text}, entry, lambda row: (
                 None if row is not None and row.split()[0] == article.content_hash else
-                f"article {article_id!r} is not in the new index as sent")
-        return self._write(kb, "put", article_id, plan)
+                f"article {requested!r} is not in the new index as sent")
+        return self._write(kb, "put", requested, plan)
 
     def delete_article(self, kb: str, article_id: str) -> AdminResult:
+        article_id = _valid_id(article_id)
+
         def plan(config: KBSettings, current: Path | None):
             folder = self._folder(config)
-            path = self._path_of(folder, current, article_id)
+            path = self._held_path(config, folder, current, article_id)
             if path is None:
                 raise ArticleNotFoundError(f"no article with id {article_id!r} in the index; nothing deleted")
             entry = {"action": "delete", "file": str(path.resolve())}
@@ -169,6 +178,27 @@ class KBAdmin:
         root = folder.resolve()
         path = (root / row["path"]).resolve()
         return folder / path.relative_to(root) if path.is_relative_to(root) else None
+
+    def _parse(self, config: KBSettings, text: str, relative: str):
+        return self.indexer.parse(text, relative, default_locale=config.default_locale,
+                                  base_url=config.article_base_url, require_audience=config.require_audience)
+
+    def _held_path(self, config: KBSettings, folder: Path, current: Path | None, article_id: str) -> Path | None:
+        """``_path_of``, refused (409) when that file now holds something else than ``article_id``: it was
+        edited by hand since the last reindex, and writing or removing it would lose that other article."""
+        path = self._path_of(folder, current, article_id)
+        if path is None or not path.is_file():
+            return path
+        relative = path.relative_to(folder).as_posix()
+        try:
+            held = self._parse(config, path.read_text(encoding="utf-8"), relative).id
+        except (ArticleError, UnicodeDecodeError):
+            held = None
+        if held != article_id:
+            now = f"now holds the article {held!r}" if held else "no longer parses"
+            raise ArticleConflictError(f"{relative}, the file of article {article_id!r}, {now} (edited since the "
+                                       f"last reindex): reindex first, then retry")
+        return path
 
     @staticmethod
     def _free_name(folder: Path, article_id: str) -> Path:
@@ -197,8 +227,9 @@ class KBAdmin:
                     if article_id:
                         self._check(kbdb.article_hashes(staging), before, article_id, check, summary)
                     name = versions.install(root, staging)
-            except KBSuggestError as exc:
-                raise ReindexError(f"{action} failed, the previous index is still serving: {exc}") from None
+            except KBSuggestError as exc:  # the folder's server path is no business of the caller
+                reason = str(exc).replace(repr(str(folder)), "the KB folder").replace(str(folder), "the KB folder")
+                raise ReindexError(f"{action} failed, the previous index is still serving: {reason}") from None
             if entry is not None:
                 versions.write_atomically(root / versions.JOURNAL, json.dumps({**entry, "version": name}).encode())
             versions.point(root, name)  # the commit point
@@ -236,6 +267,20 @@ def _refuse_lookalike(current: Path | None, article_id: str) -> None:
         if other != article_id and id_skeleton(other) == skeleton:
             raise ArticleConflictError(f"id {article_id!r} ({ascii(article_id)}) looks like the existing article "
                                        f"{other!r}: use that id to change it, or another id")
+
+
+def _valid_id(article_id: str) -> str:
+    """The normalised id (NFKC: what PUT stores and DELETE looks up), or a 422."""
+    try:
+        return validate_article_id(article_id)
+    except ValueError as exc:
+        raise InvalidArticleIdError(str(exc)) from None
+
+
+def _holder(current: Path | None, relative: str) -> str:
+    """Which article a file of the KB folder holds, per the current index."""
+    paths = {fingerprint.split(" ", 1)[1]: i for i, fingerprint in kbdb.article_hashes(current).items()} if current else {}
+    return f"id {paths[relative]!r}" if relative in paths else "a file that is not indexed"
 
 
 def _current(root: Path) -> Path | None:

@@ -43,11 +43,12 @@ class SQLiteStore:
         self._lock = threading.Lock()
 
     def _run(self, fn, *args, create: bool = True):
-        """Run ``fn(db, *args)`` under the lock; ``create=False`` answers None when the file does not exist."""
+        """Run ``fn(db, *args)`` under the lock; ``create=False`` answers None when nothing exists at the path
+        (something else than a database there, e.g. a directory, is unavailable, never "no data")."""
         with self._lock:
             try:
                 if self._db is None:
-                    if not create and not self.path.is_file():
+                    if not create and not self.path.exists():
                         return None
                     self._db = open_db(self.path, MIGRATIONS, wal=True)
                 return fn(self._db, *args)
@@ -140,7 +141,8 @@ class SQLiteStore:
                 inserted = conn.execute(count, [kb]).fetchone()[0] - before
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite already rolled back on a full disk or I/O error:
+                    conn.execute("ROLLBACK")  # a second ROLLBACK would hide that reason
                 raise
             return inserted, len({t.id for t in tickets}) - inserted
         return self._run(write)

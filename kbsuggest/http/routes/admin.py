@@ -43,8 +43,9 @@ async def _run(request: Request, kb: str, operation: Callable[[KBAdmin], AdminRe
         raise  # the error table answers (422, 404, 409...)
     except Exception as exc:  # never a stack trace to the caller; the old index keeps serving
         log.exception("admin operation failed")
-        return error_response("internal_error", f"unexpected {type(exc).__name__}: {exc}; the previous index is "
-                                                "still serving")
+        reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # an OSError's text names a server path
+        return error_response("internal_error", f"unexpected {type(exc).__name__}: {reason}; the previous index "
+                                                "is still serving")
     # an audit trail of KB changes: WARNING, so it shows without any logging configuration
     log.warning("admin %s %s/%s: %d articles, embedded %d", result.action, result.kb, result.article_id or "",
                 result.articles, result.embedded)

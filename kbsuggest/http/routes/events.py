@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
@@ -13,6 +13,7 @@ from kbsuggest.config import Settings
 from kbsuggest.events import deflection, schema
 from kbsuggest.http.deps import KBName, kb_config, require_agent
 from kbsuggest.http.errors import error_response, responses
+from kbsuggest.http.routes.suggest import AGENT_HEADERS
 
 EVENTS_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}},
@@ -50,7 +51,7 @@ def build(settings: Settings) -> APIRouter:
     @router.get("/stats/deflection", response_model=deflection.DeflectionStats, dependencies=[Depends(require_agent)],
                 responses=responses("unauthorized", "forbidden", "unknown_kb", "invalid_request", "store_unavailable"))
     def deflection_stats(
-        request: Request, kb: KBName,
+        request: Request, response: Response, kb: KBName,
         start: Annotated[str | None, Query(alias="from", max_length=40, description="ISO date or date-time; default: 30 days before `to`.")] = None,
         end: Annotated[str | None, Query(alias="to", max_length=40, description="ISO date (inclusive) or date-time (exclusive); default: now.")] = None,
     ):
@@ -58,6 +59,7 @@ def build(settings: Settings) -> APIRouter:
         now = datetime.now(timezone.utc)
         begin, stop = deflection.period(start, end, now)
         window = timedelta(minutes=settings.deflection_window_minutes)
+        response.headers.update(AGENT_HEADERS)  # what visitors typed, for this KB's agents: never in a shared cache
         return deflection.deflection_stats(request.app.state.store, kb, begin, stop, window, now)
 
     return router

@@ -14,6 +14,7 @@ from kbsuggest.config import Settings
 from kbsuggest.http.deps import caller_is_agent, current_suggester
 from kbsuggest.http.errors import responses
 from kbsuggest.http.schemas import SuggestResponse
+from kbsuggest.jsontypes import json_int
 from kbsuggest.rank.suggester import Suggester
 
 AGENT_HEADERS = {"Cache-Control": "private, no-store", "Vary": "Authorization"}  # never in a shared cache
@@ -40,9 +41,9 @@ def build(settings: Settings) -> APIRouter:
     Agent = Annotated[bool, Depends(caller_is_agent)]
 
     class SuggestRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True)  # unknown fields and "k": true are refused
+        model_config = ConfigDict(extra="forbid")  # unknown fields are refused, and "k": true (json_int)
         query: str = Field(max_length=settings.max_message_chars, description="The visitor's message or ticket title.")
-        k: int = Field(settings.default_k, ge=1, le=settings.max_k)
+        k: json_int(ge=1, le=settings.max_k) = settings.default_k
         locale: str | None = Field(None, max_length=35)
         product: str | None = Field(None, max_length=64)
 
