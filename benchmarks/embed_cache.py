@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 CACHE = Path(__file__).resolve().parent / "out" / "cache"
+SHARD_TEXTS = 4096  # texts per shard file: flushed as they accumulate, so an interrupted run keeps its work
 
 
 def cached_encode(embedder, texts: list[str], batch: int = 2048) -> np.ndarray:
@@ -21,3 +24,54 @@ def cached_encode(embedder, texts: list[str], batch: int = 2048) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+class DiskCachedEmbedder:
+    """An embedder that remembers every text's vector across runs, one text at a time.
+
+    Benchmarks that index several KBs and replay overlapping prefixes embed the same texts again and
+    again; keyed per text (not per list, like ``cached_encode``), any later run reuses them. Shards
+    live in a folder named by the model and its weights fingerprint, so another model never reads them.
+    Vectors are the inner embedder's batched ``encode`` output (the offline replay's path too)."""
+
+    def __init__(self, inner, root: Path = CACHE) -> None:
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.model_file = getattr(inner, "model_file", "")  # the index check compares it (onnx backends)
+        identity = hashlib.sha1(f"{self.name}|{self.model_file}".encode()).hexdigest()[:12]
+        self.folder = Path(root) / f"texts-{self.name.replace('/', '_')}-{identity}"
+        self._vectors: dict[str, np.ndarray] = {}
+        self._pending: list[str] = []
+        self.embedded = 0  # texts this process had to embed (the rest came from the cache)
+        for shard in sorted(self.folder.glob("shard-*.npy")):
+            texts = json.loads(shard.with_suffix(".json").read_text(encoding="utf-8"))
+            self._vectors.update(zip(texts, np.load(shard)))
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self.inner.encode(missing)))
+            self._pending += missing
+            self.embedded += len(missing)
+            if len(self._pending) >= SHARD_TEXTS:
+                self.flush()
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
+
+    def flush(self) -> None:
+        """Write the texts embedded since the last flush as a new shard."""
+        if not self._pending:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shard = self.folder / f"shard-{len(list(self.folder.glob('shard-*.npy'))):05d}"
+        # The texts first, the vectors last under their final name: a shard is read only when complete.
+        shard.with_suffix(".json").write_text(json.dumps(self._pending), encoding="utf-8")
+        with open(shard.with_suffix(".tmp"), "wb") as handle:
+            np.save(handle, np.stack([self._vectors[t] for t in self._pending]))
+        shard.with_suffix(".tmp").replace(shard.with_suffix(".npy"))
+        self._pending = []

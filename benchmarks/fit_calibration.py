@@ -1,19 +1,23 @@
-"""Fit the calibrated score (kbsuggest/calibration.json) offline, on evaluation data.
+"""Fit the calibrated score (kbsuggest/rank/calibration.json) offline, on evaluation data.
 
     python benchmarks/fit_calibration.py [--write] [--candidates 20] [--objective listwise|pointwise]
 
-Training data (disjoint from what benchmarks/quality.py reports as held out):
-- answerable: the StackFAQ queries of threads with an even doc_id, replayed keystroke by keystroke
-  (the same debounced prefixes as the evaluation) against the StackFAQ + Plausible KB;
-- unanswerable: the first two BANKING77 *train* queries of each intent (quality.py uses test queries).
-For each prefix, the candidates are the union of the best articles by dense and by lexical
-evidence; a candidate is positive when it is the thread that answers the query. The weights of
+``fit(samples)`` fits on any list of (Suggester, labelled queries) and returns a
+``kbsuggest.rank.calibration.Calibration`` (benchmarks/lodo.py fits one per held-out domain with it).
+Each query is replayed keystroke by keystroke (the same debounced prefixes as the evaluation); for
+each prefix, the candidates are the union of the best articles by dense and by lexical evidence; a
+candidate is positive when it is the article that answers the query. The weights of
 kbsuggest.rank.calibration.FEATURES are fitted by a listwise objective (the log-likelihood of the
 answering article under a softmax over each answerable prefix's candidates, L2-regularised: it
 optimises the order, which a pointwise fit trades for separating easy negatives), then Platt
 scaling (scikit-learn's logistic regression on that one fused score, over every candidate row,
-BANKING77 ones included) makes it P(answers | features). ``--objective pointwise`` fits one
+unanswerable ones included) makes it P(answers | features). ``--objective pointwise`` fits one
 logistic regression on the features directly instead.
+
+The command line fits the packaged calibration, on data disjoint from what benchmarks/quality.py
+reports as held out:
+- answerable: the StackFAQ queries of threads with an even doc_id, against the StackFAQ + Plausible KB;
+- unanswerable: the first two BANKING77 *train* queries of each intent (quality.py uses test queries).
 Prints the coefficients and hit@3 at 30/50/70/100% typed on the held-out (odd doc_id) queries;
 ``--write`` stores the coefficients. Skips (exit 0) when ../shared/data is absent.
 """
@@ -21,37 +25,38 @@ Prints the coefficients and hit@3 at 30/50/70/100% typed on the held-out (odd do
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import DATA, write_kb  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from domain_data import DATA, banking77_sample, read_csv, write_stackfaq_kb  # noqa: E402
 
 from evaluation.replay import PERCENTS, debounced_lengths, typed_length  # noqa: E402
 from indexing.build import build_index  # noqa: E402
-from kbsuggest.rank.calibration import CALIBRATION_FILE, FEATURES  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
 from kbsuggest.kbs.load import load_suggester  # noqa: E402
+from kbsuggest.rank.calibration import DEFAULT_FILE, FEATURES, Calibration  # noqa: E402
+from kbsuggest.rank.suggester import Suggester  # noqa: E402
+
+Labelled = tuple[str, str, str | None]  # (query id, text, id of the article that answers it; None: none does)
 
 
-def load_queries() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
-    with open(DATA / "stackfaq" / "stackfaq_queries.csv", encoding="utf-8", newline="") as handle:
-        rows = [(q["query"], f"stackfaq-{q['doc_id']}", int(q["doc_id"])) for q in csv.DictReader(handle)]
-    train = [(q, gold) for q, gold, doc in rows if doc % 2 == 0]
-    held = [(q, gold) for q, gold, doc in rows if doc % 2 == 1]
-    per_intent: dict[str, list[str]] = {}
-    with open(DATA / "banking77" / "train.csv", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            per_intent.setdefault(row["category"], []).append(row["text"])
-    negatives = [text for texts in per_intent.values() for text in texts[:2]]
-    return train, held, negatives
+@dataclass
+class TrainingRows:
+    """The rows one KB's labelled queries contribute to a fit."""
+    X: np.ndarray  # (rows, len(FEATURES)): every candidate of every prefix
+    y: np.ndarray  # (rows,) the candidate answers the query
+    groups: list[tuple[np.ndarray, int]] = field(default_factory=list)  # answerable prefixes: candidates, gold row
+    ids: list[str] = field(default_factory=list)  # the query ids the rows come from
 
 
 def featurize(suggester: Suggester, texts: list[str]) -> dict[str, np.ndarray | None]:
@@ -69,6 +74,29 @@ def candidates(features: np.ndarray, n: int) -> np.ndarray:
     lexical = np.argsort(-(features[:, FEATURES.index("title_cov")] + features[:, FEATURES.index("text_cov")]),
                          kind="stable")[:n]
     return np.union1d(dense, lexical)
+
+
+def training_rows(suggester: Suggester, labelled: Sequence[Labelled], n_candidates: int = 20) -> TrainingRows:
+    """Candidate rows of every debounced prefix of ``labelled`` against ``suggester``'s KB."""
+    position = {a.id: i for i, a in enumerate(suggester.articles)}
+    prefixes = sorted({text[:n] for _, text, _ in labelled for n in debounced_lengths(text)})
+    feats = featurize(suggester, prefixes)
+    X, y, groups = [], [], []
+    for _, text, article in labelled:
+        gold = position[article] if article is not None else -1
+        for n in debounced_lengths(text):
+            f = feats[text[:n]]
+            if f is None:
+                continue
+            rows = candidates(f, n_candidates)
+            X.append(f[rows])
+            y.append(rows == gold)
+            if gold >= 0:  # the listwise objective sees the answering article among the candidates
+                rows = rows if gold in rows else np.append(rows, gold)
+                groups.append((f[rows], int(np.flatnonzero(rows == gold)[0])))
+    empty = np.zeros((0, len(FEATURES)), np.float32)
+    return TrainingRows(np.concatenate(X) if X else empty, np.concatenate(y) if y else np.zeros(0, bool), groups,
+                        [query_id for query_id, _, _ in labelled])
 
 
 def fit_listwise(groups: list[tuple[np.ndarray, int]], l2: float) -> np.ndarray:
@@ -93,9 +121,41 @@ def fit_listwise(groups: list[tuple[np.ndarray, int]], l2: float) -> np.ndarray:
     return minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
 
 
+def fit_rows(parts: Sequence[TrainingRows], objective: str = "listwise", l2: float = 10.0,
+             threshold: float | None = None) -> Calibration:
+    """One calibration from the pooled rows of several KBs; ``threshold`` defaults to the packaged one."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.concatenate([p.X for p in parts])
+    y = np.concatenate([p.y for p in parts])
+    if objective == "listwise":
+        weights = fit_listwise([g for p in parts for g in p.groups], l2)
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit((X @ weights)[:, None], y)
+        coef, intercept = platt.coef_[0, 0] * weights, float(platt.intercept_[0])
+    else:
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
+        coef, intercept = model.coef_[0], float(model.intercept_[0])
+    return Calibration(np.asarray(coef, np.float32), intercept,
+                       Calibration.default().threshold if threshold is None else threshold)
+
+
+def fit(samples: Sequence[tuple[Suggester, Sequence[Labelled]]], n_candidates: int = 20, **options) -> Calibration:
+    """Fit on (KB, labelled queries) pairs: see ``fit_rows`` for the options."""
+    return fit_rows([training_rows(s, labelled, n_candidates) for s, labelled in samples], **options)
+
+
+def load_queries() -> tuple[list[Labelled], list[Labelled], list[Labelled]]:
+    rows = [(q["query"], f"stackfaq-{q['doc_id']}", int(q["doc_id"]))
+            for q in read_csv(DATA / "stackfaq" / "stackfaq_queries.csv")]
+    train = [(f"q{i}", q, gold) for i, (q, gold, doc) in enumerate(rows) if doc % 2 == 0]
+    held = [(f"q{i}", q, gold) for i, (q, gold, doc) in enumerate(rows) if doc % 2 == 1]
+    negatives = [(f"n{i}", text, None) for i, text in enumerate(banking77_sample("train", 2))]
+    return train, held, negatives
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help=f"store the fit in {CALIBRATION_FILE.name}")
+    parser.add_argument("--write", action="store_true", help=f"store the fit in {DEFAULT_FILE.name}")
     parser.add_argument("--candidates", type=int, default=20, help="best articles per prefix, by dense and by lexical")
     parser.add_argument("--objective", choices=("listwise", "pointwise"), default="listwise")
     parser.add_argument("--l2", type=float, default=10.0, help="L2 penalty of the listwise weights")
@@ -103,64 +163,41 @@ def main() -> int:
     if not (DATA / "stackfaq").is_dir() or not (DATA / "banking77").is_dir():
         print(f"skipped: the third-party data is not at {DATA}")
         return 0
-    from sklearn.linear_model import LogisticRegression
 
     train, held, negatives = load_queries()
     with tempfile.TemporaryDirectory(prefix="kbsuggest-fit-") as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", db_path=Path(tmp) / "kbsuggest.db")
         embedder = create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size)
-        write_kb(Path(tmp) / "kb")
+        write_stackfaq_kb(Path(tmp) / "kb")
         build_index(Path(tmp) / "kb", settings, embedder)
         suggester = load_suggester(settings, embedder)
-    position = {a.id: i for i, a in enumerate(suggester.articles)}
-    labelled = [(q, position[gold]) for q, gold in train] + [(q, -1) for q in negatives]
-    prefixes = sorted({q[:n] for q, _ in labelled for n in debounced_lengths(q)})
-    feats = featurize(suggester, prefixes)
-    X, y, groups = [], [], []
-    for query, gold in labelled:
-        for n in debounced_lengths(query):
-            f = feats[query[:n]]
-            if f is None:
-                continue
-            rows = candidates(f, args.candidates)
-            X.append(f[rows])
-            y.append(rows == gold)
-            if gold >= 0:  # the listwise objective sees the answering article among the candidates
-                rows = rows if gold in rows else np.append(rows, gold)
-                groups.append((f[rows], int(np.flatnonzero(rows == gold)[0])))
-    X, y = np.concatenate(X), np.concatenate(y)
-    if args.objective == "listwise":
-        weights = fit_listwise(groups, args.l2)
-        platt = LogisticRegression(C=1.0, max_iter=1000).fit((X @ weights)[:, None], y)
-        coef, intercept = (platt.coef_[0, 0] * weights).tolist(), float(platt.intercept_[0])
-    else:
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
-        coef, intercept = model.coef_[0].tolist(), float(model.intercept_[0])
-    print(f"{len(X)} rows ({int(y.sum())} positive) from {len(train)} queries + {len(negatives)} BANKING77 negatives; "
-          f"{args.objective} objective")
+    rows = training_rows(suggester, train + negatives, args.candidates)
+    calibration = fit_rows([rows], args.objective, args.l2)
+    coef, intercept = calibration.coef.tolist(), calibration.intercept
+    print(f"{len(rows.X)} rows ({int(rows.y.sum())} positive) from {len(train)} queries + {len(negatives)} BANKING77 "
+          f"negatives; {args.objective} objective")
     print("coef", dict(zip(FEATURES, np.round(coef, 3))), "intercept", round(intercept, 3))
 
-    held_prefixes = sorted({q[:typed_length(len(q), p)] for q, _ in held for p in PERCENTS})
-    held_feats = featurize(suggester, held_prefixes)
+    position = {a.id: i for i, a in enumerate(suggester.articles)}
+    held_feats = featurize(suggester, sorted({q[:typed_length(len(q), p)] for _, q, _ in held for p in PERCENTS}))
     for p in PERCENTS:
         hits = 0
-        for query, gold in held:
+        for _, query, gold in held:
             f = held_feats[query[:typed_length(len(query), p)]]
             if f is not None:
-                score = f @ np.asarray(coef) + intercept
-                hits += position[gold] in np.argsort(-score, kind="stable")[:3]
+                hits += position[gold] in np.argsort(-calibration.probability(f), kind="stable")[:3]
         print(f"held-out hit@3 at {p}% typed: {hits / len(held):.3f} ({len(held)} queries)")
     if args.write:
-        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
         data.update(features=list(FEATURES), coef=[round(c, 4) for c in coef], intercept=round(intercept, 4), fitted_on=(
             f"{dt.date.today().isoformat()} by benchmarks/fit_calibration.py with {suggester.embedder.name}: "
             f"{len(train)} StackFAQ queries (even doc_id) replayed keystroke by keystroke against the StackFAQ + "
-            f"Plausible KB, and {len(negatives)} BANKING77 train queries as unanswerable; {len(X)} "
+            f"Plausible KB, and {len(negatives)} BANKING77 train queries as unanswerable; {len(rows.X)} "
             f"(prefix, candidate) rows, top {args.candidates} candidates by dense and by lexical evidence; "
             + ("listwise weights (softmax over each prefix's candidates, "
                f"L2 {args.l2}) then Platt scaling" if args.objective == "listwise" else "pointwise logistic regression")))
-        CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATION_FILE}")
+        DEFAULT_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {DEFAULT_FILE}")
     return 0
 
 

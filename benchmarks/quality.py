@@ -13,11 +13,9 @@ wording with it than raw ticket titles would.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -26,47 +24,25 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+from domain_data import DATA, UNANSWERABLE, banking77_sample, lines_of, read_csv, spread, write_stackfaq_kb  # noqa: E402
 from evaluation.evaluate import evaluate  # noqa: E402
 from evaluation.report import SUMMARY_HEADER, summary_rows, with_ci, write_reports  # noqa: E402
 from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import create_embedder  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
-UNANSWERABLE = Path(__file__).with_name("unanswerable.txt")
-
-
-def write_kb(kb: Path) -> int:
-    """StackFAQ threads as Markdown articles, and the Plausible docs beside them."""
-    (kb / "stackfaq").mkdir(parents=True)
-    with open(DATA / "stackfaq" / "stackfaq_docs.csv", encoding="utf-8", newline="") as handle:
-        docs = list(csv.DictReader(handle))
-    for doc in docs:
-        title = " ".join(doc["question"].split())
-        (kb / "stackfaq" / f"{doc['doc_id']}.md").write_text(
-            f"---\nid: stackfaq-{doc['doc_id']}\ntitle: {json.dumps(title)}\n---\n{doc['answers']}\n", encoding="utf-8")
-    shutil.copytree(DATA / "plausible_docs" / "docs", kb / "plausible")
-    return len(docs)
-
 
 def write_tickets(path: Path, banking77: int, limit: int = 0) -> None:
-    with open(DATA / "stackfaq" / "stackfaq_queries.csv", encoding="utf-8", newline="") as handle:
-        queries = list(csv.DictReader(handle))
-    if limit and limit < len(queries):  # an evenly spread, deterministic subset for quick iterations
-        queries = [queries[i * len(queries) // limit] for i in range(limit)]
+    queries = spread(read_csv(DATA / "stackfaq" / "stackfaq_queries.csv"), limit)  # a subset for quick iterations
     tickets = [{"id": f"q{i}", "title": q["query"], "resolved_article_id": f"stackfaq-{q['doc_id']}"}
                for i, q in enumerate(queries)]
-    lines = [line.strip() for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines()]
     tickets += [{"id": f"u{i}", "title": line, "resolved_article_id": None}
-                for i, line in enumerate(line for line in lines if line and not line.startswith("#"))]
+                for i, line in enumerate(lines_of(UNANSWERABLE))]
     if banking77:  # out-of-domain: the first test query of each of the first N intents
-        with open(DATA / "banking77" / "test.csv", encoding="utf-8", newline="") as handle:
-            first: dict[str, str] = {}
-            for row in csv.DictReader(handle):
-                first.setdefault(row["category"], row["text"])
         tickets += [{"id": f"b{i}", "title": text, "resolved_article_id": None}
-                    for i, text in enumerate(list(first.values())[:banking77])]
+                    for i, text in enumerate(banking77_sample("test", 1)[:banking77])]
     path.write_text("".join(json.dumps(t) + "\n" for t in tickets), encoding="utf-8")
 
 
@@ -85,7 +61,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="kbsuggest-quality-") as tmp:
         tmp = Path(tmp)
-        threads = write_kb(tmp / "kb")
+        threads = write_stackfaq_kb(tmp / "kb")
         write_tickets(tmp / "tickets.jsonl", args.banking77, args.limit)
         settings = Settings(index_dir=tmp / "index", db_path=tmp / "kbsuggest.db")
         started, cpu = time.perf_counter(), time.process_time()

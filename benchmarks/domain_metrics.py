@@ -1,0 +1,89 @@
+"""Per-domain figures of one system's replay at one threshold (None: the system has none).
+
+- hit@1 / hit@3 / MRR@10 at 30/50/70/100% typed (evaluation/replay.py's ``typed_length``): the gold
+  article counts only when it is shown, i.e. in the ranking with a score at or above the threshold;
+- shown nothing: answerable queries for which nothing was shown at any prefix sent up to 50% typed,
+  and at the full title;
+- false suggestions: unanswerable queries shown anything at any prefix, per source and overall;
+- ECE: expected calibration error of ``score`` over every suggestion shown (top 3 at or above the
+  threshold, at every prefix sent): does the article shown with score s answer with frequency s?
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from evaluation.replay import PERCENTS, Ranking, Trace, typed_length
+from kbsuggest.domain import Ticket
+
+SHOWN = 3  # suggestions the widget shows
+BINS = 10
+
+
+def expected_calibration_error(scores: Sequence[float], labels: Sequence[bool], bins: int = BINS) -> float | None:
+    """sum over equal-width bins of [0, 1] of (share of items in the bin) x |mean label - mean score|.
+    A score of exactly 1 falls in the last bin. None without items."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, float)
+    if not len(scores):
+        return None
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in np.unique(which):
+        inside = which == b
+        total += inside.sum() / len(scores) * abs(labels[inside].mean() - scores[inside].mean())
+    return total
+
+
+def _shown(score: float, threshold: float | None) -> bool:
+    return not math.isnan(score) and (threshold is None or score >= threshold)
+
+
+def _at(trace: Trace, length: int, threshold: float | None) -> tuple[int, bool]:
+    """(rank of the gold, shown?) at the latest prefix sent with at most ``length`` characters."""
+    sent = [i for i, n in enumerate(trace.lengths) if n <= length]
+    if not sent:
+        return -1, False
+    i = sent[-1]
+    return trace.ranks[i], trace.ranks[i] >= 0 and _shown(trace.gold[i], threshold)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: float | None,
+              sources: Mapping[str, str], rankings: Mapping[str, Ranking] | None = None) -> dict:
+    """``sources``: ticket id -> unanswerable source; ``rankings`` (prefix -> ranking) enable the ECE."""
+    answerable = [(t, tr) for t, tr in zip(tickets, traces) if t.answerable]
+    out: dict = {"threshold": threshold, "answerable": len(answerable)}
+    for p in PERCENTS:
+        at = [_at(tr, typed_length(len(t.title), p), threshold) for t, tr in answerable]
+        out[f"hit@1_{p}"] = _mean([float(shown and rank == 0) for rank, shown in at])
+        out[f"hit@3_{p}"] = _mean([float(shown and rank < 3) for rank, shown in at])
+        out[f"mrr_{p}"] = _mean([1.0 / (rank + 1) if shown else 0.0 for rank, shown in at])
+    half = [not any(_shown(s, threshold) for n, s in zip(tr.lengths, tr.top) if n <= typed_length(len(t.title), 50))
+            for t, tr in answerable]
+    out["nothing_50"] = _mean([float(x) for x in half])
+    out["nothing_100"] = _mean([float(not _shown(tr.top[-1], threshold)) for _, tr in answerable])
+    false: dict[str, list[float]] = {}
+    for t, tr in zip(tickets, traces):
+        if not t.answerable:
+            false.setdefault(sources[t.id], []).append(float(any(_shown(s, threshold) for s in tr.top)))
+    out["false"] = {source: _mean(values) for source, values in false.items()}
+    out["false"]["all"] = _mean([v for values in false.values() for v in values])
+    out["false_n"] = {source: len(values) for source, values in false.items()}
+    if rankings is not None:
+        scores, labels = [], []
+        for t, tr in zip(tickets, traces):
+            for n in tr.lengths:
+                for article, score in rankings[t.title[:n]][:SHOWN]:
+                    if _shown(score, threshold):
+                        scores.append(score)
+                        labels.append(article in t.linked_articles)
+        ece = expected_calibration_error(scores, labels)
+        out["ece"] = None if ece is None else round(ece, 4)
+        out["ece_n"] = len(scores)
+    return out

@@ -1,0 +1,172 @@
+"""Leave-one-domain-out suggestion quality: kbsuggest against its strongest peers on every KB we have.
+
+    KBSUGGEST_MODELS_DIR=/work/main/models python benchmarks/domains.py [--domains a,b] [--quick]
+        [--extra DIR[:lang]] [--peers bm25,dense,tantivy,txtai]
+
+Domains (benchmarks/domain_data.py): ``stackfaq``, ``integreat-<city>-<en|de>``, ``sample``, and any
+``--extra`` folder in the Integreat layout. Each is indexed in a temporary directory with the
+configured embedder (the onnx int8 model by default); embeddings are cached per text under
+benchmarks/out/cache, so reruns skip them. For every held-out domain (``--domains``: which ones are
+evaluated; every available domain can be fitted on), kbsuggest's calibration and threshold are fitted
+on the other domains only (benchmarks/lodo.py) and the domain is replayed keystroke by keystroke
+through: the shipped default (the packaged calibration.json and its threshold, fitted on StackFAQ),
+the held-out fit, and the peers (benchmarks/peers.py, evaluation/baselines.py), which rank whole
+articles with no threshold. Prints Markdown tables (benchmarks/domain_report.py) and writes every
+figure to benchmarks/out/domains.json. Skips (exit 0) when ../shared/data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from domain_data import DATA, available_domains  # noqa: E402
+from domain_metrics import summarize  # noqa: E402
+from domain_report import print_report  # noqa: E402
+from embed_cache import DiskCachedEmbedder  # noqa: E402
+from lodo import BuiltDomain, Fold, Folds, build, run  # noqa: E402
+from peers import TantivyRanker, TxtaiRanker, article_fields  # noqa: E402
+
+from evaluation.baselines import BM25Ranker, DenseRanker, whole_articles  # noqa: E402
+from evaluation.replay import SuggesterRanker  # noqa: E402
+from kbsuggest.config import Settings  # noqa: E402
+from kbsuggest.embed import make_embedder  # noqa: E402
+from kbsuggest.errors import ConfigError  # noqa: E402
+from kbsuggest.rank.calibration import Calibration  # noqa: E402
+
+OUT = HERE / "out"
+PEERS = ("bm25", "dense", "tantivy", "txtai")
+QUICK_LIMIT = 40  # queries per domain and per unanswerable source with --quick
+SHIPPED_MIN_SCORE = Calibration.default().threshold  # a KB's min_score unless set or tuned: the packaged one
+
+
+def peer_rankers(b: BuiltDomain, names: list[str]) -> tuple[list, dict[str, str]]:
+    """The peers that could be built for this domain, and why the others could not."""
+    documents = whole_articles(b.snapshot_dir)
+    makers = {"bm25": lambda: BM25Ranker(documents), "dense": lambda: DenseRanker(documents, b.embedder),
+              "tantivy": lambda: TantivyRanker(article_fields(b.snapshot_dir), b.domain.language),
+              "txtai": lambda: TxtaiRanker(documents, b.embedder)}
+    built, missing = [], {}
+    for name in names:
+        try:
+            built.append(makers[name]())
+        except Exception as exc:  # a peer that cannot run is reported, not fatal
+            missing[name] = f"{type(exc).__name__}: {exc}"
+    return built, missing
+
+
+def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str]) -> dict:
+    shipped = SuggesterRanker(b.suggester, name="shipped")
+    held_out = SuggesterRanker(b.with_calibration(fold.calibration), name="lodo")
+    others, missing = peer_rankers(b, peers)
+    traces, rankings = run(b.tickets, [shipped, held_out, *others])
+    sources = {t.id: source for source, tickets in b.domain.unanswerable.items() for t in tickets}
+    t = fold.calibration.threshold
+
+    def row(name: str, system: str, threshold: float | None, calibrated: bool = True) -> tuple[str, dict]:
+        return name, summarize(b.tickets, traces[system], threshold, sources, rankings[system] if calibrated else None)
+
+    systems = dict([
+        row(f"kbsuggest shipped @{SHIPPED_MIN_SCORE:g}", "shipped", SHIPPED_MIN_SCORE),
+        row("kbsuggest shipped @0", "shipped", 0.0),
+        row("kbsuggest held-out fit @fitted", "lodo", t),
+        row(f"kbsuggest held-out fit @{SHIPPED_MIN_SCORE:g}", "lodo", SHIPPED_MIN_SCORE),
+        row("kbsuggest held-out fit @0", "lodo", 0.0),
+        *(row(r.name, r.name, None, calibrated=False) for r in others),
+    ])
+    return {
+        "group": b.domain.group, "language": b.domain.language, "note": b.domain.note,
+        "articles": b.articles, "chunks": b.chunks, "answerable": sum(x.answerable for x in b.tickets),
+        "unanswerable": {s: len(ts) for s, ts in b.domain.unanswerable.items()}, "skipped": b.skipped,
+        "fold": {"held_out": fold.held_out, "train": fold.train, "threshold": t, "threshold_note": fold.threshold_note,
+                 "coef": [round(float(c), 4) for c in fold.calibration.coef],
+                 "intercept": round(fold.calibration.intercept, 4), "fit_queries": len(fold.fit_ids)},
+        "peers_not_run": missing, "systems": systems,
+    }
+
+
+def parse_extra(value: str) -> tuple[Path, str]:
+    folder, _, language = value.partition(":")
+    if not (Path(folder) / "docs.csv").is_file() or not (Path(folder) / "queries.csv").is_file():
+        raise ConfigError(f"--extra {value!r}: expected a folder with docs.csv and queries.csv (Integreat layout)")
+    return Path(folder), language or "en"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", help="comma-separated domains to hold out and evaluate (default: all)")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_LIMIT} queries per domain and source")
+    parser.add_argument("--extra", action="append", default=[], metavar="DIR[:lang]",
+                        help="another domain: a folder with docs.csv, queries.csv (+ unanswerable_generated.csv)")
+    parser.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}")
+    parser.add_argument("--json", type=Path, default=OUT / "domains.json", help="where to write every figure")
+    args = parser.parse_args()
+    try:
+        extras = [parse_extra(v) for v in args.extra]
+        peers = [p for p in args.peers.split(",") if p]
+        if unknown := sorted(set(peers) - set(PEERS)):
+            raise ConfigError(f"--peers: unknown {', '.join(unknown)}; valid: {', '.join(PEERS)}")
+        if not DATA.is_dir() and not extras:
+            print(f"skipped: the third-party data is not at {DATA} (see ../shared/data/README.md)")
+            return 0
+        domains = available_domains(QUICK_LIMIT if args.quick else None, extras)
+        names = [d.name for d in domains]
+        chosen = args.domains.split(",") if args.domains else names
+        if unknown := [n for n in chosen if n not in names]:
+            raise ConfigError(f"--domains: unknown {', '.join(unknown)}; available: {', '.join(names)}")
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    started = time.perf_counter()
+    embedder = DiskCachedEmbedder(make_embedder(Settings()))
+    cached = len(embedder)
+    results: dict[str, dict] = {}
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="kbsuggest-domains-") as tmp:
+        built = []
+        for d in domains:
+            step = time.perf_counter()
+            built.append(build(d, Path(tmp), embedder))
+            timings[f"index {d.name}"] = round(time.perf_counter() - step, 1)
+            print(f"indexed {d.name}: {built[-1].articles} articles in {timings[f'index {d.name}']} s", file=sys.stderr)
+        folds = Folds(built)
+        for group in dict.fromkeys(b.domain.group for b in built if b.name in chosen):
+            step = time.perf_counter()
+            fold = folds.fit(group)
+            timings[f"fit without {group}"] = round(time.perf_counter() - step, 1)
+            for b in built:
+                if b.domain.group == group and b.name in chosen:
+                    step = time.perf_counter()
+                    results[b.name] = evaluate_domain(b, fold, peers)
+                    timings[f"evaluate {b.name}"] = round(time.perf_counter() - step, 1)
+                    print(f"evaluated {b.name} in {timings[f'evaluate {b.name}']} s", file=sys.stderr)
+            embedder.flush()
+    embedder.flush()
+    report = {
+        "config": {"model": embedder.name, "model_file": embedder.model_file, "quick": args.quick,
+                   "shipped_min_score": SHIPPED_MIN_SCORE, "peers": peers, "domains": chosen,
+                   "fitted_on_all_of": names},
+        "embeddings": {"cached_before": cached, "embedded_now": embedder.embedded},
+        "seconds": {"total": round(time.perf_counter() - started, 1), **timings},
+        "domains": results,
+    }
+    print_report(report)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""benchmarks/domains.py's protocol: a fold never fits on its held-out group; the metrics are exact."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import domain_metrics  # noqa: E402
+import lodo  # noqa: E402
+from domain_data import Domain, write_article  # noqa: E402
+from domain_metrics import expected_calibration_error, summarize  # noqa: E402
+
+from evaluation.replay import Trace  # noqa: E402
+from kbsuggest.domain import Ticket  # noqa: E402
+from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
+
+ARTICLES = {  # per topic family: (article id suffix, title, body)
+    "billing": [("refund", "Request a refund", "Refunds are paid back to the card within five days."),
+                ("invoice", "Download invoices", "Invoices are PDF files on the billing page.")],
+    "access": [("password", "Reset your password", "Click forgot password on the sign in page."),
+               ("sso", "Single sign-on with SAML", "Connect Okta or Azure AD to sign in once.")],
+    "garden": [("roses", "Prune roses in spring", "Cut the stems above an outward bud."),
+               ("lawn", "Mow the lawn", "Keep the grass at five centimetres in summer.")],
+}
+QUERIES = {"refund": "how do I get a refund", "invoice": "download my invoice pdf",
+           "password": "forgot my password", "sso": "saml single sign on",
+           "roses": "when to prune roses", "lawn": "how short to mow the lawn"}
+
+
+def domain(name: str, group: str, topic: str) -> Domain:
+    def write(kb: Path) -> None:
+        for suffix, title, body in ARTICLES[topic]:
+            write_article(kb / f"{suffix}.md", f"{name}-{suffix}", title, body)
+
+    answerable = [Ticket(f"{name}:q{i}", QUERIES[suffix], linked_articles=(f"{name}-{suffix}",))
+                  for i, (suffix, _, _) in enumerate(ARTICLES[topic])]
+    return Domain(name, group, "en", write, answerable, {"own": [Ticket(f"{name}:u0", "what is the weather")]},
+                  fit_negatives=[Ticket(f"{name}:n0", "my card was stolen yesterday")])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    # "access" is one group in two languages (the same questions), as an Integreat city is.
+    domains = [domain("billing", "billing", "billing"), domain("access-en", "access", "access"),
+               domain("access-de", "access", "access"), domain("garden", "garden", "garden")]
+    root = tmp_path_factory.mktemp("domains")
+    return [lodo.build(d, root, HashEmbedder()) for d in domains]
+
+
+def test_a_fold_never_fits_on_its_held_out_group(built, monkeypatch):
+    seen: list[str] = []  # every ticket id handed to a fitting step: the calibration's rows and the threshold's replay
+    rows, replay = lodo.training_rows, lodo.replay
+    monkeypatch.setattr(lodo, "training_rows", lambda s, labelled, n: (seen.extend(i for i, _, _ in labelled),
+                                                                       rows(s, labelled, n))[1])
+    monkeypatch.setattr(lodo, "replay", lambda tickets, rankers: (seen.extend(t.id for t in tickets),
+                                                                  replay(tickets, rankers))[1])
+    fold = lodo.Folds(built).fit("access")
+    expected = {"billing:q0", "billing:q1", "billing:n0", "garden:q0", "garden:q1", "garden:n0"}
+    assert fold.train == ["billing", "garden"]
+    assert fold.fit_ids == expected
+    assert set(seen) == expected  # neither access-en nor access-de (a translation) was fitted on
+    assert not any(i.startswith("access") for i in seen)
+    assert all(not i.endswith(":u0") for i in seen)  # evaluated unanswerable queries are never fitted on
+
+
+def test_the_held_out_fit_reaches_the_suggester(built):
+    fold = lodo.Folds(built).fit("garden")
+    garden = built[-1]
+    suggester = garden.with_calibration(fold.calibration)
+    assert suggester.calibration is fold.calibration
+    assert garden.suggester.calibration is not fold.calibration  # the shipped one stays as it was
+
+
+def test_ece_on_a_hand_made_example():
+    scores = [0.05, 0.15, 0.15, 0.95, 1.0]  # bins 0, 1, 1, 9, 9 (a score of 1 falls in the last bin)
+    labels = [False, True, False, True, True]
+    # bin 0: 1/5 * |0 - 0.05|; bin 1: 2/5 * |0.5 - 0.15|; bin 9: 2/5 * |1 - 0.975|
+    assert expected_calibration_error(scores, labels) == pytest.approx(0.01 + 0.14 + 0.01, abs=1e-12)
+    assert expected_calibration_error([0.3, 0.3, 0.3], [True, False, False]) == pytest.approx(1 / 30, abs=1e-12)
+    assert expected_calibration_error([], []) is None
+
+
+def test_summarize_counts_only_what_the_threshold_shows():
+    ticket = Ticket("t", "abcdefghij", linked_articles=("a",))  # 10 characters: 30% = 3, 50% = 5
+    trace = Trace([3, 5, 10], [-1, 2, 0], [math.nan, 0.4, 0.8], [0.3, 0.6, 0.8])
+    rankings = {"abc": [("b", 0.3)], "abcde": [("b", 0.6), ("c", 0.5), ("a", 0.4)], "abcdefghij": [("a", 0.8)]}
+    unanswerable = Ticket("u", "zzzz")
+    quiet = Trace([3, 4], [-1, -1], [math.nan, math.nan], [0.2, 0.45])
+    out = summarize([ticket, unanswerable], [trace, quiet], 0.5, {"u": "own"}, {**rankings, "zzz": [("b", 0.2)],
+                                                                             "zzzz": [("b", 0.45)]})
+    assert (out["hit@3_30"], out["hit@3_50"], out["hit@1_100"], out["mrr_100"]) == (0.0, 0.0, 1.0, 1.0)
+    assert (out["nothing_50"], out["nothing_100"]) == (0.0, 0.0)  # 0.6 was shown at 5 characters
+    assert out["false"] == {"own": 0.0, "all": 0.0}
+    # shown at >= 0.5: b 0.6 (wrong), c 0.5 (wrong), a 0.8 (right): bins 6, 5, 8
+    assert out["ece_n"] == 3
+    assert out["ece"] == pytest.approx(round((0.6 + 0.5 + 0.2) / 3, 4), abs=1e-12)
+    assert summarize([ticket], [trace], 0.9, {})["nothing_100"] == 1.0
+    assert domain_metrics.SHOWN == 3
