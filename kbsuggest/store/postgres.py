@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
 from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS
+from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.timestamps import utc_now
@@ -143,6 +144,12 @@ class PostgresStore:
         params = {"kb": kb, "start": start, "end": end}
         return self._run(lambda conn: conn.execute(_SESSION_EVENTS, params).fetchall(), create=False,
                          dict_rows=True) or []
+
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup:
+        """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
+        (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
+        sql, params = rollup_sql("postgres", classify), {"kb": kb, "start": start, "end": end, **values}
+        return read_rollup(self._run(lambda conn: conn.execute(sql, params).fetchall(), create=False) or [])
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,

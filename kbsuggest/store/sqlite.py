@@ -18,6 +18,7 @@ import sqlite_utils
 from kbsuggest.db import open_db
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
+from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.schema import MIGRATIONS
@@ -97,6 +98,12 @@ class SQLiteStore:
                "where kb = ? and type = 'suggestions_shown' group by session_id having min(at) >= ? and min(at) < ?) "
                "order by session_id, at, id")
         return self._run(lambda db: list(db.query(sql, [kb, kb, start, end])), create=False) or []
+
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup:
+        """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
+        (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
+        sql, params = rollup_sql("sqlite", classify), {"kb": kb, "start": start, "end": end, **values}
+        return read_rollup(self._run(lambda db: db.execute(sql, params).fetchall(), create=False) or [])
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
