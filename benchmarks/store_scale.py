@@ -118,7 +118,10 @@ def main() -> None:
         store = PostgresStore(url)
         start, end = datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 7, 1, tzinfo=timezone.utc)
         now = datetime(2027, 1, 1, tzinfo=timezone.utc)
+        started = time.perf_counter()  # what the former Python classification had to fetch first
         rows = len(store.session_events("default", "2026-06-01T00:00:00.000Z", "2026-07-01T00:00:00.000Z"))
+        fetch = time.perf_counter() - started
+        print(f"session_events of the month (the rows a Python classification reads): {rows:,} in {fetch:.3f} s")
         times, figures = [], None
         for _ in range(args.runs):
             started = time.perf_counter()

@@ -35,7 +35,9 @@ def served(registry: Registry) -> str:
 def publish(settings) -> str:
     """What `kbsuggest index` does on any machine sharing the index directory."""
     summary = build_index(FIXTURE_KB, settings, HashEmbedder())
-    announce(open_store(settings), "default", summary.version)
+    store = open_store(settings)
+    announce(store, "default", summary.version)
+    store.close()
     return summary.version
 
 
