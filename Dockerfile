@@ -1,4 +1,5 @@
-# kbsuggest: one container, one folder of Markdown, no external service.
+# kbsuggest: one container, one folder of Markdown, no external service (or, with compose.yaml, a fleet of
+# replicas on PostgreSQL: the runtime stage has the `fleet` extra, used only when KBSUGGEST_DATABASE_URL is set).
 # Two stages: the build stage has PyTorch to export the ONNX model and index the articles; the
 # runtime stage serves with onnxruntime + tokenizers only (no torch: a smaller image, ~200 MB RSS).
 
@@ -28,7 +29,7 @@ COPY indexing ./indexing
 COPY evaluation ./evaluation
 COPY gaps ./gaps
 COPY tickets ./tickets
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[fleet]'
 COPY articles ./articles
 # The model file that built the index (its sha256 is in the manifest) and the index itself.
 COPY --from=build /app/models ./models

@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     # Where things live
     index_dir: Path = Field(Path("var/index"), description="Directory of the built indexes: one subdirectory per KB, each with its versions.")
     kbs_file: Path | None = Field(None, description="TOML file declaring the KBs one process serves (see \"Many knowledge bases\"); unset: only the default KB, configured by these variables.")
-    db_path: Path = Field(Path("var/kbsuggest.db"), description="SQLite file for events, tickets and evaluation runs.")
+    db_path: Path = Field(Path("var/kbsuggest.db"), description="SQLite file for events, tickets and evaluation runs (when `KBSUGGEST_DATABASE_URL` is unset).")
+    database_url: str | None = Field(None, description="`postgresql://user:password@host:5432/db`: keep events, tickets, runs and thresholds in PostgreSQL (`pip install 'kbsuggest[fleet]'`), shared by every replica; unset: the SQLite file `KBSUGGEST_DB_PATH`.")
+    database_pool_size: int = Field(10, ge=1, le=200, description="Most PostgreSQL connections one process keeps open.")
+    index_poll_seconds: float = Field(2.0, ge=0, description="How often each replica checks the KBs' published index versions (`CURRENT`) and loads a new one; with PostgreSQL a notification makes it sooner. 0: never (the process serves what it loaded).")
+    redis_url: str | None = Field(None, description="`redis://host:6379/0`: the rate limit's buckets are shared by every replica through Redis (`kbsuggest[fleet]`); unset: per process. If Redis fails, each process falls back to its own buckets.")
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
 
     # Embedding
@@ -70,7 +74,7 @@ class Settings(BaseSettings):
 
     memory_budget_mb: int = Field(0, ge=0, description="Memory the loaded KBs may take together; beyond it the least recently used KB is unloaded (and reloaded on its next query). 0: no limit.")
 
-    # Limits (per process)
+    # Limits (per process, or fleet-wide with KBSUGGEST_REDIS_URL)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     rate_limit_per_second: float = Field(20.0, ge=0, description="Requests per second each client IP may sustain (token bucket); 0: no limit.")
     rate_limit_burst: int = Field(40, ge=1, description="Requests a client IP may send at once before the rate limit applies.")
@@ -109,6 +113,16 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @field_validator("database_url", "redis_url")
+    @classmethod
+    def _url(cls, value: str | None, info) -> str | None:
+        schemes = ("postgresql://", "postgres://") if info.field_name == "database_url" else ("redis://", "rediss://", "unix://")
+        if not value:
+            return None
+        if not value.startswith(schemes):  # the value is never echoed: it may hold a password
+            raise ValueError(f"must start with {' or '.join(schemes)}")
         return value
 
     def default_kb(self) -> "KBSettings":

@@ -94,3 +94,6 @@ def admin_client(tmp_path):
 
     with TestClient(make_admin_app(tmp_path)) as client:
         yield client
+
+
+from stores import backend, backend_client, postgres_url, store  # noqa: E402,F401  (the store on SQLite and PostgreSQL)

@@ -4,8 +4,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-import sqlite3
-
 from kbsuggest.events.deflection import deflection_stats, period
 from kbsuggest.errors import InvalidPeriodError
 from kbsuggest.events.schema import EventBatch, record
@@ -40,7 +38,14 @@ def add(db, session, *events, received=T0 + timedelta(hours=3)):
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(store):
+    """The service store, on SQLite and on PostgreSQL."""
+    return store
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """The SQLite file the CLI tests read with ``--db``."""
     store = SQLiteStore(tmp_path / "service.db")
     yield store
     store.close()
@@ -90,7 +95,8 @@ def test_event_times_come_from_the_age_on_the_client_clock(db):
     skewed = {"session_id": "skewed-clock", "sent_at": 2_000, "events": [shown("refund", "billing-refunds") | {"at": 0}]}
     received = T0 + timedelta(hours=1)
     record(db, "default", EventBatch.model_validate(skewed), received)
-    assert sqlite3.connect(db.path).execute("select at from events").fetchone()[0] == "2026-11-02T09:59:58.000Z"
+    [row] = db.session_events("default", "2026-11-01T00:00:00.000Z", "2026-11-03T00:00:00.000Z")
+    assert row["at"] == "2026-11-02T09:59:58.000Z"
 
 
 def test_period_parses_days_and_times_and_rejects_nonsense():
@@ -105,7 +111,8 @@ def test_period_parses_days_and_times_and_rejects_nonsense():
         period("2026-11-03", "2026-11-01", now)
 
 
-def test_stats_cli_prints_figures_and_one_line_errors(tmp_path, db):
+def test_stats_cli_prints_figures_and_one_line_errors(tmp_path, sqlite_db):
+    db = sqlite_db
     from click.testing import CliRunner
 
     from kbsuggest.cli import main
@@ -121,7 +128,8 @@ def test_stats_cli_prints_figures_and_one_line_errors(tmp_path, db):
     assert missing.exit_code == 1 and "no service database at" in missing.output
 
 
-def test_stats_cli_shows_control_characters_of_customer_text_as_escapes(tmp_path, db):
+def test_stats_cli_shows_control_characters_of_customer_text_as_escapes(tmp_path, sqlite_db):
+    db = sqlite_db
     from click.testing import CliRunner
 
     from kbsuggest.cli import main

@@ -6,8 +6,6 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from kbsuggest.db import open_db
-
 from conftest import AGENT as AUTH
 from conftest import REPO, make_app, make_settings
 
@@ -34,11 +32,12 @@ def test_widget_js_is_small_and_cacheable(client):
     assert client.get("/widget.js", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
 
 
-def test_events_are_stored_even_when_sent_as_text_plain(client, tmp_path):
+def test_events_are_stored_even_when_sent_as_text_plain(backend_client):
+    client = backend_client
     body = json.dumps(batch(SHOWN, HELPFUL, {"type": "ticket_submitted", "title": "reset pass", "suggestion_opened": True}))
     r = client.post("/v1/events", content=body, headers={"Content-Type": "text/plain"})
     assert (r.status_code, r.json()) == (202, {"stored": 3})
-    rows = list(open_db(tmp_path / "kbsuggest.db").query("select type, session_id, query, article_id, helpful from events order by id"))
+    rows = client.app.state.store.session_events("default", "2000-01-01", "2100-01-01")
     assert [(r["type"], r["query"], r["article_id"], r["helpful"]) for r in rows] == [
         ("suggestions_shown", "reset pass", None, None), ("feedback", "reset pass", "password-reset", 1),
         ("ticket_submitted", "reset pass", None, None)]
@@ -64,7 +63,8 @@ def test_oversized_batches_are_refused(client):
     assert (r.status_code, r.json()["field"]) == (413, "body")
 
 
-def test_stats_need_an_agent_key_and_count_sessions(client):
+def test_stats_need_an_agent_key_and_count_sessions(backend_client):
+    client = backend_client
     client.post("/v1/events", json=batch(SHOWN, HELPFUL))
     client.post("/v1/events", json=batch(SHOWN, {"type": "ticket_submitted", "title": "x", "suggestion_opened": False},
                                          session="ffffeeeeddddcccc"))

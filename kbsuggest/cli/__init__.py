@@ -45,9 +45,13 @@ def index(obj: CLIContext, source: Path, kb: str) -> None:
     """Index every Markdown file under SOURCE as KB --kb (a new version of it, published atomically)."""
     from indexing.build import build_index
     from kbsuggest.embed import make_embedder
+    from kbsuggest.kbs.watch import announce
 
     settings = obj.settings()
     summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings))
+    store = obj.store(settings)
+    announce(store, summary.kb, summary.version)  # every replica serving this index directory loads it
+    store.close()
     click.echo(f"indexed {summary.articles} articles ({summary.internal} internal) as {summary.chunks} chunks "
                f"from {summary.source} into KB {summary.kb} ({summary.version}, {summary.index_dir})")
     click.echo(f"model {summary.model}: embedded {summary.embedded} articles, reused {summary.reused} unchanged")

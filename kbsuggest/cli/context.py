@@ -64,7 +64,7 @@ class CLIContext:
         from kbsuggest.store import open_store
 
         settings = settings or self.settings()
-        if must_exist and not Path(settings.db_path).exists():
+        if must_exist and not settings.database_url and not Path(settings.db_path).exists():
             raise ConfigError(f"no service database at {settings.db_path}: serve the widget first, or pass --db")
         return open_store(settings)
 

@@ -14,15 +14,14 @@ that started in the period falls in one class:
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from kbsuggest.errors import InvalidPeriodError
 from kbsuggest.store import Store
-from kbsuggest.timestamps import parse_utc, utc_iso
+from kbsuggest.timestamps import utc_iso
 
 DEFAULT_PERIOD = timedelta(days=30)
 # Period bounds outside these are refused: a day after 9999-12-31 or a +14:00 offset on 0001-01-01 does
@@ -93,32 +92,26 @@ def _norm(query: str) -> str:
     return " ".join(query.lower().split())
 
 
-def _classify(events: list[dict], window: timedelta, now: datetime) -> tuple[str, set[str], set[str]]:
-    """The class of one session (events in time order), with its helpful and opened article ids."""
-    helpful = {e["article_id"] for e in events if e["type"] == "feedback" and e["helpful"]}
-    unhelpful = any(e["type"] == "feedback" and not e["helpful"] for e in events)
-    opened = {e["article_id"] for e in events if e["type"] in ("article_opened", "feedback")}
-    signals = [e["at"] for e in events if e["type"] in ("article_opened", "feedback")]
-    tickets = [e["at"] for e in events if e["type"] == "ticket_submitted"]
-    if tickets:
-        first_signal = min(signals, default=None)
-        if first_signal is None or tickets[0] <= first_signal + window:
-            return "none", helpful, opened
-    if unhelpful and not helpful:
-        return "none", helpful, opened
-    if (max(signals) if signals else events[-1]["at"]) + window > now and not tickets:
-        return "pending", helpful, opened
-    if helpful:
-        return "confirmed", helpful, opened
-    return ("potential" if opened else "unengaged"), helpful, opened
+# The rules above, over each session's facts (``kbsuggest/store/rollup.py``: times in integer microseconds,
+# NULL when there is none; flags 0/1). The store evaluates them where the events are.
+CLASSIFY = """CASE
+  WHEN first_ticket IS NOT NULL AND (first_signal IS NULL OR first_ticket <= first_signal + %(window)s) THEN 'none'
+  WHEN unhelpful = 1 AND helpful = 0 THEN 'none'
+  WHEN first_ticket IS NULL AND coalesce(last_signal, last_at) + %(window)s > %(now)s THEN 'pending'
+  WHEN helpful = 1 THEN 'confirmed'
+  WHEN opened = 1 THEN 'potential'
+  ELSE 'unengaged' END"""
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
 
 
-def _unanswered(events: list[dict]) -> set[str]:
-    """Queries that got no suggestion, minus those the visitor kept typing past (keystroke prefixes)."""
-    queries = [(_norm(e["query"]), json.loads(e["suggestions"] or "[]")) for e in events if e["type"] == "suggestions_shown"]
+def _unanswered(shown: list[tuple[str, bool]]) -> set[str]:
+    """Queries that got no suggestion, minus those the visitor kept typing past (keystroke prefixes); ``shown``
+    is one session's (query, nothing shown) in time order."""
+    queries = [(_norm(query), empty) for query, empty in shown]
     found = set()
-    for i, (query, shown) in enumerate(queries):
-        if not shown and query and not any(later.startswith(query) and later != query for later, _ in queries[i + 1:]):
+    for i, (query, empty) in enumerate(queries):
+        if empty and query and not any(later.startswith(query) and later != query for later, _ in queries[i + 1:]):
             found.add(query)
     return found
 
@@ -127,34 +120,23 @@ def deflection_stats(store: Store, kb: str, start: datetime, end: datetime, wind
                      now: datetime | None = None, top: int = 10) -> DeflectionStats:
     """Classify every session of KB ``kb`` whose first suggestion was shown in ``[start, end)``."""
     now = now or datetime.now(timezone.utc)
-    counts = Counter({name: 0 for name in CLASSES})
-    articles: dict[str, ArticleDeflection] = {}
+    rollup = store.deflection_rollup(kb, utc_iso(start), utc_iso(end), CLASSIFY,
+                                     {"window": window // _US, "now": (now - _EPOCH) // _US})
+    counts = {name: rollup.counts.get(name, 0) for name in CLASSES}
+    articles = [ArticleDeflection(*row) for row in rollup.articles]
     unanswered: Counter[str] = Counter()
-    sessions: dict[str, list[dict]] = defaultdict(list)
-    for row in store.session_events(kb, utc_iso(start), utc_iso(end)):
-        row["at"] = parse_utc(row["at"])
-        sessions[row["session_id"]].append(row)
-    for events in sessions.values():
-        kind, helpful, opened = _classify(events, window, now)
-        counts[kind] += 1
-        unanswered.update(_unanswered(events))
-        shown = {s["article_id"] for e in events if e["type"] == "suggestions_shown" for s in json.loads(e["suggestions"])}
-        for article_id in shown | opened:
-            stats = articles.setdefault(article_id, ArticleDeflection(article_id))
-            stats.shown += article_id in shown
-            stats.opened += article_id in opened
-            stats.confirmed += kind == "confirmed" and article_id in helpful
-            stats.potential += kind == "potential" and article_id in opened
+    for shown in rollup.queries.values():
+        unanswered.update(_unanswered(shown))
     decided = sum(counts.values()) - counts["pending"]
 
     def rate(n: int) -> float | None:
         return round(n / decided, 4) if decided else None
 
-    ranked = sorted((a for a in articles.values() if a.confirmed or a.potential),
-                    key=lambda a: (-a.confirmed, -a.potential, a.article_id))
+    ranked = sorted(articles, key=lambda a: (-a.confirmed, -a.potential, a.article_id))
     return DeflectionStats(
-        start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60), sessions=len(sessions),
-        counts=dict(counts), confirmed_rate=rate(counts["confirmed"]), potential_rate=rate(counts["potential"]),
+        start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60),
+        sessions=sum(counts.values()), counts=counts, confirmed_rate=rate(counts["confirmed"]),
+        potential_rate=rate(counts["potential"]),
         deflection_rate=rate(counts["confirmed"] + counts["potential"]), top_articles=ranked[:top],
         unanswered_queries=[UnansweredQuery(q, n) for q, n in sorted(unanswered.items(), key=lambda x: (-x[1], x[0]))[:top]],
     )

@@ -20,6 +20,7 @@ from kbsuggest.http.limits import add_limits
 from kbsuggest.http.routes import admin, events, ops, suggest
 from kbsuggest.kbs.admin import Indexer, KBAdmin
 from kbsuggest.kbs.registry import Registry
+from kbsuggest.kbs.watch import IndexWatcher
 from kbsuggest.store import Store, open_store
 
 log = logging.getLogger("kbsuggest")
@@ -39,7 +40,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         if app.state.admin is not None:
             app.state.admin.recover_all()  # finish or undo admin writes a crash interrupted
         registry.start()  # the default KB now, the others on their first query
+        watcher = app.state.watcher = IndexWatcher(registry, store, settings.index_poll_seconds)
+        watcher.start()  # versions published by any replica (or `kbsuggest index`) are served here too
         yield
+        watcher.stop()
         store.close()
 
     app = FastAPI(title="kbsuggest", version=__version__, lifespan=lifespan,

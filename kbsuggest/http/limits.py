@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from kbsuggest.config import Settings
 from kbsuggest.http.errors import send_error
+from kbsuggest.http.shared_limits import RedisBuckets
 
 EXEMPT_FROM_RATE = ("/healthz", "/readyz")
 
@@ -59,10 +60,13 @@ class RateLimit:
 
     The client is the TCP peer, unless the peer is one of ``trusted`` proxies: then it is the right-most
     ``X-Forwarded-For`` address that is not itself a trusted proxy (a client cannot choose its bucket by
-    sending the header itself)."""
+    sending the header itself). With ``redis_url`` the buckets are the fleet's (``shared_limits.py``); these
+    per-process ones decide while Redis is unavailable."""
 
-    def __init__(self, app, rate: float, burst: int, trusted: list[str] | None = None) -> None:
+    def __init__(self, app, rate: float, burst: int, trusted: list[str] | None = None,
+                 redis_url: str | None = None) -> None:
         self.app, self.rate, self.burst = app, rate, burst
+        self.shared = RedisBuckets(redis_url, rate, burst) if redis_url else None
         self.trusted = [ipaddress.ip_network(t, strict=False) for t in (trusted or [])]
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
 
@@ -98,7 +102,9 @@ class RateLimit:
         if scope["type"] != "http" or scope["path"] in EXEMPT_FROM_RATE:
             return await self.app(scope, receive, send)
         client = self.client_of(scope)
-        wait = self.take(client, time.monotonic())  # no await in between: the event loop serialises this
+        wait = await self.shared.take(client) if self.shared else None
+        if wait is None:
+            wait = self.take(client, time.monotonic())  # no await in between: the event loop serialises this
         if wait:
             retry = max(1, math.ceil(wait))
             return await send_error(send, "rate_limited", f"too many requests: retry in {retry} s",
@@ -145,7 +151,7 @@ def add_limits(app, settings: Settings) -> None:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.rate_limit_per_second:
         app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst,
-                           trusted=settings.trusted_proxies)
+                           trusted=settings.trusted_proxies, redis_url=settings.redis_url)
     _document(app)
 
 

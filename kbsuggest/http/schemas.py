@@ -40,11 +40,11 @@ class KBReadiness(BaseModel):
     model: str | None = None
     version: str | None = Field(None, description="The index version served.")
     index_created_at: str | None = None
-    error: str | None = Field(None, description="Why the KB's index could not be (re)loaded.")
+    error: str | None = Field(None, description="Why the KB's index could not be (re)loaded; when `loaded`, `version` is the older version still served.")
 
 
 class Readiness(BaseModel):
-    status: str = Field(description="`ready` when the default KB is served and no KB failed to load, else `not_ready`.")
+    status: str = Field(description="`ready` when the default KB is served and no KB is left without an index (one that could not load a newer version still serves its old one), else `not_ready`.")
     articles: int | None = Field(None, description="The default KB's articles (as the other fields below).")
     chunks: int | None = None
     model: str | None = None

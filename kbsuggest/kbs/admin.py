@@ -9,7 +9,8 @@ then commits in this order:
 2. a journal (``journal.json``) records the file change and the version it belongs to;
 3. CURRENT points at the new version (the commit point);
 4. the article file is written (kept mode) or removed;
-5. the journal is removed, old versions are pruned; the registry loads the version and serves it.
+5. the journal is removed, old versions are pruned; the other replicas are told (``kbs/watch.py``) and
+   this one's registry loads the version and serves it.
 
 A crash before 3 leaves the old version serving and the folder untouched (recovery discards the
 journal and the unpublished version); a crash after 3 is rolled forward (recovery applies the file
@@ -37,6 +38,7 @@ from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoun
                               InvalidArticleIdError, KBSuggestError, ReindexError)
 from kbsuggest.index import kbdb, versions
 from kbsuggest.kbs.registry import Registry
+from kbsuggest.kbs.watch import announce
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ class KBAdmin:
                 versions.step("applied")
                 (root / versions.JOURNAL).unlink()
             versions.recover(root)
+        announce(self.registry.store, kb, name)
         suggester = self.registry.load(kb)
         return AdminResult(action, article_id, summary.articles, summary.chunks, summary.embedded, summary.reused,
                            list(summary.skipped), suggester.manifest.created_at,

@@ -1,15 +1,19 @@
 """The service store: events, tickets, tuned thresholds, evaluation runs and gap-mining runs, each row with its KB.
 
 ``Store`` is the port every component writes and reads through; ``sqlite.py`` implements it (the
-embedded default). ``open_store(settings)`` is the factory.
+embedded default, one process or one machine) and ``postgres.py`` (``KBSUGGEST_DATABASE_URL``: a fleet of
+replicas). ``open_store(settings)`` is the factory. Both run the same tests (tests/test_store.py).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from kbsuggest.config import Settings
 from kbsuggest.domain import Ticket
+from kbsuggest.store.rollup import Rollup
 
 
 class Store(Protocol):
@@ -17,6 +21,7 @@ class Store(Protocol):
     def close(self) -> None: ...
     def record_events(self, kb: str, rows: list[dict]) -> int: ...
     def session_events(self, kb: str, start: str, end: str) -> list[dict]: ...
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup: ...
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
                       run_id: int | None = None) -> None: ...
     def threshold(self, kb: str, model: str, scale: str) -> float | None: ...
@@ -26,9 +31,16 @@ class Store(Protocol):
     def tickets(self, kb: str) -> list[Ticket]: ...
     def last_gap_run(self, kb: str) -> list[dict]: ...
     def save_gap_run(self, kb: str, run: dict, gaps: list[dict]) -> int: ...
+    # the index channel: a publication is announced to every replica (a no-op where replicas only poll)
+    def announce(self, kb: str, version: str) -> None: ...
+    def listen(self, heard: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
 def open_store(settings: Settings) -> Store:
+    if settings.database_url:
+        from kbsuggest.store.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url, settings.database_pool_size)
     from kbsuggest.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.db_path)

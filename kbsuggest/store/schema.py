@@ -1,4 +1,4 @@
-"""The service database's tables: the one owner of each table's shape, as named migrations.
+"""The service database's tables: the one owner of each table's shape, as named migrations (``pg_schema.py``: the same ones for PostgreSQL).
 
 Migrations already applied to a database are never edited; a change is a new migration. Every table
 carries the KB its rows belong to (``kb``); rows written before KBs existed belong to ``default``.
@@ -76,6 +76,12 @@ def _gap_runs_kb(db: sqlite_utils.Database) -> None:
     db["gap_runs"].add_column("kb", str, not_null_default="default")
 
 
+def _events_stats_indexes(db: sqlite_utils.Database) -> None:
+    # the statistics queries: a KB's sessions with their events, and the suggestions it showed in a period
+    db["events"].create_index(["kb", "session_id", "type", "at"])
+    db["events"].create_index(["kb", "type", "at"])
+
+
 # The names are those the tables were first created under (by their former modules), so existing
 # databases are upgraded in place.
 MIGRATIONS: list[Migration] = [
@@ -89,4 +95,5 @@ MIGRATIONS: list[Migration] = [
     ("tickets-003-kb", _tickets_kb),
     ("tickets-002-gap-runs", _gap_runs_v1),
     ("gap-runs-002-kb", _gap_runs_kb),
+    ("events-003-stats-indexes", _events_stats_indexes),
 ]

@@ -7,9 +7,10 @@ stops the service from starting or suggesting; each operation that needs it rais
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -17,23 +18,32 @@ import sqlite_utils
 from kbsuggest.db import open_db
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
+from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
+from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
+from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.schema import MIGRATIONS
 from kbsuggest.timestamps import utc_now
 
-
-TICKET_COLUMNS = ("kb", "id", "title", "description", "status", "created_at", "resolved_at", "tags",
-                  "linked_articles", "imported_at")
+_INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
 _UPSERT_TICKET = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) "
                   f"ON CONFLICT(kb, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TICKET_COLUMNS[2:])}")
 
 
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taking the write lock at once: all of it or, on any failure or a kill, none."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite already rolled back on a full disk or I/O error:
+            conn.execute("ROLLBACK")  # a second ROLLBACK would hide that reason
+        raise
+
+
 def _reason(exc: sqlite3.Error) -> str:
     return str(exc).split("\n")[0] or type(exc).__name__
-
-
-def _ticket_row(kb: str, ticket: Ticket, imported_at: str) -> tuple:
-    return (kb, ticket.id, ticket.title, ticket.description, ticket.status, ticket.created_at, ticket.resolved_at,
-            json.dumps(list(ticket.tags)), json.dumps(list(ticket.linked_articles)), imported_at)
 
 
 class SQLiteStore:
@@ -78,8 +88,8 @@ class SQLiteStore:
     # events -----------------------------------------------------------------------------------------------
     def record_events(self, kb: str, rows: list[dict]) -> int:
         def insert(db):
-            with db.conn:
-                db["events"].insert_all([{**row, "kb": kb} for row in rows])
+            with _transaction(db.conn):
+                db.conn.executemany(_INSERT_EVENT, (_event_row(kb, row) for row in rows))
             return len(rows)
         return self._run(insert)
 
@@ -90,6 +100,12 @@ class SQLiteStore:
                "where kb = ? and type = 'suggestions_shown' group by session_id having min(at) >= ? and min(at) < ?) "
                "order by session_id, at, id")
         return self._run(lambda db: list(db.query(sql, [kb, kb, start, end])), create=False) or []
+
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup:
+        """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
+        (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
+        sql, params = rollup_sql("sqlite", classify), {"kb": kb, "start": start, "end": end, **values}
+        return read_rollup(self._run(lambda db: db.execute(sql, params).fetchall(), create=False) or [])
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
@@ -122,10 +138,7 @@ class SQLiteStore:
                                       f"`kbsuggest evaluate --compare`")
                 return [found[i] for i in ids]
             return list(db.query("select * from evaluation_runs where kb = ? order by id desc limit ?", [kb, last]))[::-1]
-        rows = self._run(read, create=False) or []
-        for row in rows:
-            row["metrics"] = json.loads(row["metrics"])
-        return rows
+        return with_metrics(self._run(read, create=False) or [])
 
     # tickets ----------------------------------------------------------------------------------------------------
     def write_tickets(self, kb: str, tickets: list[Ticket]) -> tuple[int, int]:
@@ -133,17 +146,11 @@ class SQLiteStore:
         returns (inserted, updated) distinct ids."""
         def write(db):
             conn, stamp = db.conn, utc_now()
-            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: nothing else writes in between
-            try:
+            with _transaction(conn):  # the write lock from the start: nothing else writes in between
                 count = "SELECT count(*) FROM tickets WHERE kb = ?"
                 before = conn.execute(count, [kb]).fetchone()[0]
                 conn.executemany(_UPSERT_TICKET, (_ticket_row(kb, t, stamp) for t in tickets))
                 inserted = conn.execute(count, [kb]).fetchone()[0] - before
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # SQLite already rolled back on a full disk or I/O error:
-                    conn.execute("ROLLBACK")  # a second ROLLBACK would hide that reason
-                raise
             return inserted, len({t.id for t in tickets}) - inserted
         return self._run(write)
 
@@ -151,9 +158,7 @@ class SQLiteStore:
         """Every imported ticket of ``kb``, oldest first, as stored (not redacted)."""
         rows = self._run(lambda db: list(db.query(
             "select * from tickets where kb = ? order by created_at, id", [kb])), create=False) or []
-        return [Ticket(r["id"], r["title"], r["description"] or "", r["status"] or "", r["created_at"],
-                       r["resolved_at"], tuple(json.loads(r["tags"] or "[]")),
-                       tuple(json.loads(r["linked_articles"] or "[]")), kb) for r in rows]
+        return [ticket_of(kb, r) for r in rows]
 
     # gap-mining runs --------------------------------------------------------------------------------------
     def last_gap_run(self, kb: str) -> list[dict]:
@@ -170,3 +175,10 @@ class SQLiteStore:
                 db["gap_run_gaps"].insert_all({**gap, "run_id": run_id} for gap in gaps)
             return int(run_id)
         return self._run(write)
+
+    # the index channel: none (one file is one machine's; replicas poll CURRENT) ---------------------------
+    def announce(self, kb: str, version: str) -> None:
+        pass
+
+    def listen(self, heard, stop) -> None:
+        pass

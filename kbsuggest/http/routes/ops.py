@@ -27,10 +27,11 @@ def build() -> APIRouter:
 
     @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}}, tags=["ops"])
     def readyz(request: Request):
-        """Ready when the default KB is served and no KB failed to load; every KB with its article count."""
+        """Ready when the default KB is served and every KB that failed to load still serves a version; every KB
+        with its article count, the version it serves and, if a newer one could not be loaded, why."""
         kbs = [KBReadiness(**vars(status)) for status in request.app.state.registry.status()]
         default = next((kb for kb in kbs if kb.name == DEFAULT_KB), None)
-        failed = [kb for kb in kbs if kb.error]
+        failed = [kb for kb in kbs if kb.error and not kb.loaded]  # a stale KB still answers: the replica is up
         if default is None or not default.loaded or failed:
             reason = "; ".join(kb.error for kb in failed) or "the default KB has no index: build one with `kbsuggest index DIR`"
             return JSONResponse(Readiness(status="not_ready", reason=reason, kbs=kbs).model_dump(), 503)
