@@ -28,6 +28,7 @@ BLOCKS = frozenset({
     "table", "thead", "tbody", "tfoot", "body", "html", "header", "footer", "aside", "nav", "br",
 })
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
+INLINE_MACROS = frozenset({"ac:link", "ac:plain-text-link-body", "ac:link-body", "ac:emoticon", "ri:page"})
 INVISIBLE = "\u200b\u200c\u200d\ufeff"
 _PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
 
@@ -124,13 +125,13 @@ class _Walker:
             self.sink.heading(HEADINGS[name], inline_text(element, self.page), anchor_of(element))
         elif name == "pre" or name in self.pre:
             self.flush()
-            self.sink.line(clean(element.text_content()).strip())
+            self.sink.line(clean("".join(element.itertext())).strip())
         elif name == "tr":
             self.flush()
             cells = (inline_text(cell, self.page) for cell in element if name_of(cell) in ("td", "th"))
             self.sink.line(" | ".join(cell for cell in cells if cell))
         else:
-            block = name in BLOCKS or ":" in name  # a Confluence macro is a block of its own
+            block = name in BLOCKS or (":" in name and name not in INLINE_MACROS)  # a Confluence macro is a block
             if block:
                 self.flush()
             self.buffer.append(clean(element.text))

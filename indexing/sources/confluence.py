@@ -69,10 +69,12 @@ def parse_record(record: object, where: str, options: SourceOptions, sideloads: 
     labels = (((record.get("metadata") or {}).get("labels") or {}).get("results")) or []
     audience, warnings = _audience(record, options)
     body = text(storage, "body.storage.value", where)
+    base = links.get("base") or sideloads.get("_links", {}).get("base", {}).get("base") or ""
+    webui = text(links.get("webui"), "webui", where)
     yield record_article(
         where=where, article_id=text(record.get("id"), "id", where), title=text(record.get("title"), "title", where),
-        body=body, url=absolute_url(text(links.get("webui"), "webui", where), text(links.get("base"), "base", where) or options.base_url)
-        if links.get("webui") else "", locale="", audience=audience, options=options,
+        body=body, url=absolute_url(base.rstrip("/") + webui, "") if base and webui else "",
+        locale="", audience=audience, options=options,
         tags=tag_list([label.get("name") for label in labels if isinstance(label, dict)], where),
         updated=text((record.get("version") or {}).get("when"), "version.when", where), warnings=warnings,
         root=storage_root(body) if body.strip() else None, drop=DROP, pre=PRE)

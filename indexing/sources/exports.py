@@ -79,6 +79,9 @@ def read_export(source: Path, record_keys: tuple[str, ...], sideload_keys: tuple
             if isinstance(page, dict):
                 if isinstance(page.get("count") or page.get("total_count"), int):
                     declared = max(declared, page.get("count") or page.get("total_count"))
+                links = page.get("_links")
+                if isinstance(links, dict) and isinstance(links.get("base"), str):  # Confluence: the site's address
+                    export.sideloads.setdefault("_links", {})["base"] = links
                 for name in sideload_keys:
                     for item in page.get(name) or ():
                         if isinstance(item, dict) and "id" in item:

@@ -64,7 +64,7 @@ def index(obj: CLIContext, source: Path, fmt: str | None, kb: str) -> None:
         echo(f"  warning {path}: {warning}")
     if summary.excluded:  # redirects, stubs, drafts: reported, not errors
         counts = Counter(reason.split(" (")[0] for _, reason in summary.excluded)
-        click.echo(f"{len(summary.excluded)} not an article" + ("" if len(summary.excluded) == 1 else "s")
+        click.echo(f"{len(summary.excluded)} " + ("not an article" if len(summary.excluded) == 1 else "not articles")
                    + ": " + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())))
         for path, reason in summary.excluded:
             echo(f"  left out {path}: {reason}")

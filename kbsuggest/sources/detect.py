@@ -41,18 +41,14 @@ def files_under(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
     )
 
 
-def _first_record(data: object) -> dict | None:
+def _first_record(data: object, depth: int = 0) -> dict | None:
+    """The first record of a page, of a list, or of the first folder of a category (Freshdesk)."""
     if isinstance(data, list):
-        return next((r for r in data if isinstance(r, dict)), None)
-    if not isinstance(data, dict):
-        return None
-    for key in PAGE_KEYS:
-        if isinstance(data.get(key), list):
-            first = _first_record(data[key])
-            if key == "folders" and first is not None and isinstance(first.get("articles"), list):
-                return _first_record(first["articles"]) or first
-            return first
-    return data
+        data = next((r for r in data if isinstance(r, dict)), None)
+    if not isinstance(data, dict) or depth > 3:
+        return data if isinstance(data, dict) else None
+    key = next((k for k in PAGE_KEYS if isinstance(data.get(k), list) and data[k]), None)
+    return _first_record(data[key], depth + 1) if key else data
 
 
 def json_format(path: Path) -> str | None:
@@ -98,7 +94,7 @@ def detect_format(path: Path) -> str:
         return "markdown"
     pages = files_under(path, HTML_SUFFIXES)
     if pages:
-        sample = [path / "index.html"] if (path / "index.html").is_file() else pages[:3]
+        sample = pages[:3] + [p for p in pages if p.name == "index.html"][:1]
         if any(marker in _sniff(page) for page in sample for marker in CONFLUENCE_MARKERS):
             return "confluence"
         return "html"
