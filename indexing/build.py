@@ -23,7 +23,7 @@ import numpy as np
 from kbsuggest.config import KBSettings, Settings
 from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, model_file_of
-from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
+from kbsuggest.errors import KBSuggestError
 from kbsuggest.index import kbdb, versions
 from kbsuggest.index.format import (Manifest, choose_index_type, load_index, stored_vectors, write_calibration,
                                     write_manifest, write_vectors)

@@ -23,11 +23,11 @@ from lxml import etree
 
 from indexing.htmltext import inline_text, parse_fragment, parse_page
 from indexing.maincontent import absolute_url
-from indexing.sources.common import read_bytes, record_article, tag_list, text
+from indexing.sources.common import record_article, tag_list, text
 from indexing.sources.exports import read_records
-from indexing.sources.html import page_id, parse_html_page
+from indexing.sources.html import page_id, parse_html_page, read_pages
 from kbsuggest.domain import Article
-from kbsuggest.errors import ArticleError, ConfigError
+from kbsuggest.errors import ArticleError
 from kbsuggest.sources import NotAnArticle, Overlay, Skipped, SourceOptions
 from kbsuggest.sources.detect import HTML_SUFFIXES, files_under
 
@@ -100,14 +100,7 @@ class ConfluenceSource:
         if path.is_file() or not files_under(path, HTML_SUFFIXES):
             yield from read_records(path, options, overlay, ("results",), parse_record)
             return
-        if overlay:
-            raise ConfigError("the admin API writes Markdown articles; this KB is read from a Confluence export")
-        for page in files_under(path, HTML_SUFFIXES):
-            relative = page.relative_to(path).as_posix()
-            try:
-                yield parse_export_page(read_bytes(page, relative), relative, options)
-            except ArticleError as exc:
-                yield Skipped(exc.path, exc.reason, isinstance(exc, NotAnArticle))
+        yield from read_pages(path, options, overlay, parse_export_page, "a Confluence export")
 
 
 SOURCE = ConfluenceSource()

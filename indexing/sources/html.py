@@ -63,21 +63,25 @@ def parse_html_page(data: bytes, relative: str, options: SourceOptions, *, main=
         warnings=warnings, root=main, page=True)
 
 
+def read_pages(path: Path, options: SourceOptions, overlay: Overlay | None, parse, what: str) -> Iterator[Article | Skipped]:
+    """Every .html page under ``path`` through ``parse(data, relative, options)``, in path order."""
+    if overlay:
+        raise ConfigError(f"the admin API writes Markdown articles; this KB is read from {what}")
+    if not path.is_dir():
+        raise ConfigError(f"{str(path)!r} is not a directory of HTML pages")
+    for page in files_under(path, HTML_SUFFIXES):
+        relative = page.relative_to(path).as_posix()
+        try:
+            yield parse(read_bytes(page, relative), relative, options)
+        except ArticleError as exc:
+            yield Skipped(exc.path, exc.reason, isinstance(exc, NotAnArticle))
+
+
 class HTMLSource:
     name = "html"
 
     def read(self, path: Path, options: SourceOptions, overlay: Overlay | None = None) -> Iterator[Article | Skipped]:
-        path = Path(path)
-        if overlay:
-            raise ConfigError("the admin API writes Markdown articles; this KB is read from HTML pages")
-        if not path.is_dir():
-            raise ConfigError(f"{str(path)!r} is not a directory of HTML pages")
-        for page in files_under(path, HTML_SUFFIXES):
-            relative = page.relative_to(path).as_posix()
-            try:
-                yield parse_html_page(read_bytes(page, relative), relative, options)
-            except ArticleError as exc:
-                yield Skipped(exc.path, exc.reason, isinstance(exc, NotAnArticle))
+        return read_pages(Path(path), options, overlay, parse_html_page, "HTML pages")
 
 
 SOURCE = HTMLSource()
