@@ -87,8 +87,6 @@ def detect_format(path: Path) -> str:
         suffix = path.suffix.lower()
         if suffix in JSON_SUFFIXES and (found := json_format(path)):
             return found
-        if suffix in (".xml", ".xhtml"):
-            return "confluence"
         raise ConfigError(f"cannot tell the format of {str(path)!r}; {hint}")
     if files_under(path, MARKDOWN_SUFFIXES):
         return "markdown"
