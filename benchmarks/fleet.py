@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -89,7 +90,7 @@ class Fleet:
         """`kbsuggest index` of the KB folder (publishes a new version and announces it); its version."""
         out = subprocess.run(CLI + ["index", str(self.dir / "kb")], env={**os.environ, **self.env},
                              capture_output=True, text=True, check=True).stdout
-        return out.split("(")[2].split(",")[0]  # "... into KB default (v000002, /path)"
+        return re.search(r"into KB \S+ \((v\d+),", out).group(1)  # "... into KB default (v000002, /path)"
 
     def kill(self, i: int) -> None:
         self.processes[i].send_signal(signal.SIGKILL)

@@ -58,7 +58,8 @@ def _gold_in_index(tickets: list[Ticket], visible: set[str], include_internal: b
 
 
 def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, str] | None = None,
-             fmt: str | None = None, every: int = 6, target_precision: float = 0.9, max_false_rate: float = 0.1,
+             preset: str | None = None, date_format: str | None = None, fmt: str | None = None, every: int = 6,
+             target_precision: float = 0.9, max_false_rate: float = 0.1,
              include_internal: bool = False, baselines: bool = True, embedder: Embedder | None = None,
              progress: Callable[[int, int], None] | None = None, kb: str = "default",
              store: Store | None = None) -> Evaluation:
@@ -70,7 +71,7 @@ def evaluate(settings: Settings, tickets_path: Path, *, mapping: Mapping[str, st
     if not 0 <= max_false_rate <= 1:
         raise ConfigError(f"--max-false-rate must be in [0, 1], got {max_false_rate}")
     started = time.perf_counter()
-    read = read_tickets(tickets_path, mapping, fmt=fmt, required=("id", "title"))
+    read = read_tickets(tickets_path, mapping, preset, fmt=fmt, required=("id", "title"), date_format=date_format)
     if not read.tickets:
         reasons = f"; first problem: {read.bad[0]}" if read.bad else ""
         raise ConfigError(f"no usable tickets in {str(tickets_path)!r}{reasons}")

@@ -1,8 +1,10 @@
-"""Build an index snapshot of one KB from a folder of Markdown articles, and publish it.
+"""Build an index snapshot of one KB from its source (a folder of Markdown, HTML pages, a help-centre
+export: ``kbsuggest/sources``), and publish it.
 
 Unchanged articles (same content hash, same model and chunking as the KB's current snapshot) keep their
 vectors; only new or edited ones are embedded. Files that cannot be parsed are skipped and reported,
 and so is a file whose id looks like another's (``id_skeleton``): the first in path order keeps it.
+Pages that are not articles (redirects, stubs with no text, drafts) are reported apart, as ``excluded``.
 Articles indexed despite a problem (an unknown front-matter key, too many chunks) are listed as warnings.
 ``build_snapshot`` writes a complete snapshot into a directory; ``build_index`` does that in a staging
 directory and publishes it (``kbsuggest/index/versions.py``), so readers see the old or the new one.
@@ -13,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,17 +23,15 @@ import numpy as np
 from kbsuggest.config import KBSettings, Settings
 from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, model_file_of
-from kbsuggest.errors import ArticleError, ConfigError, KBSuggestError
+from kbsuggest.errors import KBSuggestError
 from kbsuggest.index import kbdb, versions
 from kbsuggest.index.format import (Manifest, choose_index_type, load_index, stored_vectors, write_calibration,
                                     write_manifest, write_vectors)
 from kbsuggest.rank.calibration import packaged_data
+from kbsuggest.sources import LABELS, Overlay, Skipped, SourceOptions, check_format
+from kbsuggest.sources.detect import detect_format
 from indexing.chunking import bounded_chunks
-from indexing.markdown import parse_article, read_article
-
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
-Overlay = Mapping[str, "str | None"]  # relative path -> new text (None: deleted), applied over the folder
-
+from indexing.sources import source_for
 
 @dataclass
 class IndexSummary:
@@ -44,55 +43,61 @@ class IndexSummary:
     chunks: int = 0
     reused: int = 0  # articles whose vectors were taken from the previous index
     embedded: int = 0  # articles embedded in this run
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) that could not be read
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning) of articles indexed anyway
     seconds: float = 0.0
     kb: str = "default"
     version: str = ""
+    format: str = "markdown"
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): not articles (redirect, no text, draft)
+    without_url: list[str] = field(default_factory=list)  # ids of articles with no url to link to
 
 
-def find_markdown(source: Path) -> list[Path]:
-    return sorted(
-        p for p in source.rglob("*")
-        if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()
-        and not any(part.startswith(".") or part == "node_modules" for part in p.relative_to(source).parts)
-    )
+@dataclass
+class Loaded:
+    articles: list[Article]
+    skipped: list[tuple[str, str]]
+    excluded: list[tuple[str, str]]
+    format: str
+
+
+def source_format(source: Path, kb: KBSettings, fmt: str | None = None) -> str:
+    """The format to read ``source`` in: the one asked for, else the KB's, else the one detected."""
+    return check_format(fmt) if fmt else (kb.source_format or detect_format(source))
+
+
+def read_source(source: Path, settings: Settings, kb: KBSettings | None = None, overlay: Overlay | None = None,
+                fmt: str | None = None) -> Loaded:
+    """Every article of ``source`` (with ``overlay``'s changes applied), what could not be read, and what is
+    not an article. Of ids that look alike (``id_skeleton``) the first in source order is kept."""
+    source = Path(source)
+    kb = kb or settings.default_kb()
+    name = source_format(source, kb, fmt)
+    options = SourceOptions(default_locale=kb.default_locale, base_url=kb.article_base_url,
+                            require_audience=kb.require_audience)
+    articles: dict[str, Article] = {}  # by skeleton: ids that look alike name one article
+    loaded = Loaded([], [], [], name)
+    for item in source_for(name).read(source, options, overlay):
+        if isinstance(item, Skipped):
+            (loaded.excluded if item.expected else loaded.skipped).append((item.path, item.reason))
+            continue
+        first = articles.get(skeleton := id_skeleton(item.id))
+        if first is None:
+            articles[skeleton] = item
+        elif first.id == item.id:
+            loaded.skipped.append((item.path, f"duplicate id {item.id!r}, already used by {first.path}"))
+        else:  # escapes show the difference: 'p\u0430ssword-reset' looks like 'password-reset'
+            spelled = repr(item.id) + ("" if item.id.isascii() else f" ({ascii(item.id)})")
+            loaded.skipped.append((item.path, f"id {spelled} looks like {first.id!r}, already used by {first.path}"))
+    loaded.articles = list(articles.values())
+    return loaded
 
 
 def load_articles(source: Path, settings: Settings, kb: KBSettings | None = None,
                   overlay: Overlay | None = None) -> tuple[list[Article], list[tuple[str, str]]]:
-    """Parse every Markdown file under ``source`` (with ``overlay``'s changes applied); return the articles
-    and the (path, reason) skipped."""
-    source = Path(source)
-    kb = kb or settings.default_kb()
-    overlay = dict(overlay or {})
-    if not source.is_dir():
-        raise ConfigError(f"{str(source)!r} is not a directory of Markdown articles")
-    options = {"default_locale": kb.default_locale, "base_url": kb.article_base_url,
-               "require_audience": kb.require_audience}
-    files = {p.relative_to(source).as_posix(): p for p in find_markdown(source)}
-    articles: dict[str, Article] = {}  # by skeleton: ids that look alike name one article
-    skipped: list[tuple[str, str]] = []
-    for relative in sorted(set(files) | {r for r, text in overlay.items() if text is not None}):
-        try:
-            if relative in overlay:
-                if overlay[relative] is None:
-                    continue
-                article = parse_article(overlay[relative], relative, **options)
-            else:
-                article = read_article(files[relative], source, **options)
-        except ArticleError as exc:
-            skipped.append((exc.path, exc.reason))
-            continue
-        first = articles.get(skeleton := id_skeleton(article.id))
-        if first is None:
-            articles[skeleton] = article
-        elif first.id == article.id:
-            skipped.append((article.path, f"duplicate id {article.id!r}, already used by {first.path}"))
-        else:  # escapes show the difference: 'p\u0430ssword-reset' looks like 'password-reset'
-            spelled = repr(article.id) + ("" if article.id.isascii() else f" ({ascii(article.id)})")
-            skipped.append((article.path, f"id {spelled} looks like {first.id!r}, already used by {first.path}"))
-    return list(articles.values()), skipped
+    """The articles of ``source`` and the (path, reason) that could not be read (``read_source``)."""
+    loaded = read_source(source, settings, kb, overlay)
+    return loaded.articles, loaded.skipped
 
 
 def _previous_vectors(previous: Path | None, embedder: Embedder, chunking: dict) -> dict[tuple[str, str], np.ndarray]:
@@ -119,14 +124,17 @@ def articles_hash(articles: list[Article]) -> str:
 
 def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directory: Path, *,
                    kb: KBSettings | None = None, previous: Path | None = None,
-                   overlay: Overlay | None = None) -> IndexSummary:
+                   overlay: Overlay | None = None, fmt: str | None = None) -> IndexSummary:
     """Write a complete snapshot of ``source`` (+ ``overlay``) into ``directory``, reusing ``previous``'s vectors."""
     started = time.perf_counter()
     kb = kb or settings.default_kb()
-    articles, skipped = load_articles(source, settings, kb, overlay)
+    loaded = read_source(source, settings, kb, overlay, fmt)
+    articles, skipped = loaded.articles, loaded.skipped
     if not articles:
-        reasons = f" ({len(skipped)} files skipped)" if skipped else ""
-        raise KBSuggestError(f"no Markdown articles to index in {str(source)!r}{reasons}")
+        reasons = "; ".join(f"{len(found)} {what}" for found, what in ((skipped, "files skipped"),
+                                                                       (loaded.excluded, "not articles")) if found)
+        raise KBSuggestError(f"no {LABELS[loaded.format]} articles to index in {str(source)!r}"
+                             + (f" ({reasons})" if reasons else ""))
     chunking = {"max_words": settings.chunk_max_words, "overlap_words": settings.chunk_overlap_words}
     reusable = _previous_vectors(previous, embedder, chunking)
 
@@ -173,7 +181,7 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
         source=str(source), index_dir=str(directory), model=embedder.name, articles=len(articles),
         internal=sum(a.audience == "internal" for a in articles), chunks=len(chunks), reused=reused,
         embedded=len(articles) - reused, skipped=skipped, warnings=warnings, seconds=time.perf_counter() - started,
-        kb=kb.name)
+        kb=kb.name, format=loaded.format, excluded=loaded.excluded, without_url=[a.id for a in articles if not a.url])
 
 
 def current_snapshot(settings: Settings, kb: str) -> Path | None:
@@ -183,15 +191,17 @@ def current_snapshot(settings: Settings, kb: str) -> Path | None:
         return None
 
 
-def build_index(source: Path, settings: Settings, embedder: Embedder, kb: KBSettings | None = None) -> IndexSummary:
-    """Build KB ``kb`` (default: the default KB) from ``source`` and publish it as its new current version."""
+def build_index(source: Path, settings: Settings, embedder: Embedder, kb: KBSettings | None = None,
+                fmt: str | None = None) -> IndexSummary:
+    """Build KB ``kb`` (default: the default KB) from ``source`` (read as ``fmt``, else the KB's format, else
+    the one detected) and publish it as its new current version."""
     kb = kb or settings.default_kb()
     root = versions.kb_dir(settings.index_dir, kb.name)
     with versions.locked(root):
         versions.recover(root)
         with versions.staged(root) as staging:
             summary = build_snapshot(source, settings, embedder, staging, kb=kb,
-                                     previous=current_snapshot(settings, kb.name))
+                                     previous=current_snapshot(settings, kb.name), fmt=fmt)
             name = versions.install(root, staging)
         versions.point(root, name)
         versions.recover(root)

@@ -57,6 +57,7 @@ class FrontMatter:
     body: str  # the Markdown after the front matter
     unknown: list[object] = field(default_factory=list)  # keys that are neither article nor site keys
     warnings: list[str] = field(default_factory=list)
+    site: dict[str, object] = field(default_factory=dict)  # the site keys present (slug, permalink, draft...)
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -115,14 +116,17 @@ def read_front_matter(text: str) -> FrontMatter:
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping of keys to values")
     known: dict[str, object] = {}
+    site: dict[str, object] = {}
     unknown: list[object] = []
     for key, value in meta.items():
         name = key_name(key)
         if name in ARTICLE_KEYS:
             known[name] = value
-        elif name not in SITE_KEYS:
+        elif name in SITE_KEYS:
+            site[name] = value
+        else:
             unknown.append(key)
-    return FrontMatter(known, text[closing.end():], unknown, _unknown_key_warnings(unknown))
+    return FrontMatter(known, text[closing.end():], unknown, _unknown_key_warnings(unknown), site)
 
 
 def _unknown_key_warnings(keys: list[object]) -> list[str]:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
 from kbsuggest.errors import ConfigError
+from kbsuggest.sources import FORMATS
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(2.0, ge=0, description="How often each replica checks the KBs' published index versions (`CURRENT`) and loads a new one; with PostgreSQL a notification makes it sooner. 0: never (the process serves what it loaded).")
     redis_url: str | None = Field(None, description="`redis://host:6379/0`: the rate limit's buckets are shared by every replica through Redis (`kbsuggest[fleet]`); unset: per process. If Redis fails, each process falls back to its own buckets.")
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
+    source_format: str | None = Field(None, description="Format of the default KB's source (markdown, html, zendesk, freshdesk, intercom, confluence) for `kbsuggest index` and the admin reindex; unset: detected from the source.")
 
     # Embedding
     embedder: str = Field("onnx", description="Embedding backend: onnx, sentence-transformers or hash.")
@@ -105,6 +107,11 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @field_validator("source_format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        return _known_format(value)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -131,7 +138,15 @@ class Settings(BaseSettings):
             name=DEFAULT_KB, articles_dir=self.articles_dir, agent_api_keys=self.agent_api_keys,
             admin_api_keys=self.admin_api_keys, cors_origins=self.cors_origins, min_score=self.min_score,
             default_locale=self.default_locale, article_base_url=self.article_base_url,
-            require_audience=self.require_audience)
+            require_audience=self.require_audience, source_format=self.source_format)
+
+
+def _known_format(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in FORMATS:
+        raise ValueError(f"unknown source format {value!r}; valid: {', '.join(FORMATS)}")
+    return value
 
 
 DEFAULT_KB = "default"
@@ -154,6 +169,12 @@ class KBSettings(BaseModel):
     default_locale: str = Field("en", max_length=35)
     article_base_url: str = Field("", max_length=500)
     require_audience: bool = Field(True, description="Articles must declare `audience`; one without it is internal.")
+    source_format: str | None = Field(None, description="The format of articles_dir (kbsuggest.sources.FORMATS); unset: detected.")
+
+    @field_validator("source_format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        return _known_format(value)
 
     @model_validator(mode="after")
     def _keys_from_env(self) -> "KBSettings":

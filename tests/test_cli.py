@@ -15,7 +15,8 @@ def test_index_suggest_info(tmp_path):
     result = run("--index-dir", index, "--embedder", "hash", "index", str(FIXTURES / "broken"))
     assert result.exit_code == 0, result.output
     assert "indexed 1 articles (0 internal) as 2 chunks" in result.output
-    assert "skipped 6 files" in result.output
+    assert "skipped 5 files" in result.output
+    assert "1 not an article: 1 no text\n  left out empty-body.md: no text\n" in result.output
     assert "  skipped bad-audience.md: 'audience' must be one of public, internal, got 'everyone'" in result.output
     assert "0 warnings" in result.output
 
@@ -64,7 +65,7 @@ def test_errors_are_one_line_exit_1(tmp_path):
         1, "error: unknown embedder 'nope'; valid: hash, onnx, sentence-transformers")
 
     result = run("--index-dir", str(tmp_path / "i"), "--embedder", "hash", "index", str(tmp_path / "missing"))
-    assert result.exit_code == 1 and "is not a directory of Markdown articles" in result.output
+    assert result.exit_code == 1 and "missing' does not exist" in result.output
 
 
 def test_index_with_another_model_than_serving_is_an_error(tmp_path):

@@ -52,8 +52,9 @@ def test_broken_files_reported_and_rest_indexed(settings):
     summary = build_index(FIXTURES / "broken", settings, HashEmbedder())
     assert summary.articles == 1
     assert [path for path, _ in summary.skipped] == [
-        "bad-audience.md", "bad-yaml.md", "empty-body.md", "not-a-mapping.md", "not-utf8.md", "zz-duplicate.md"]
+        "bad-audience.md", "bad-yaml.md", "not-a-mapping.md", "not-utf8.md", "zz-duplicate.md"]
     assert summary.skipped[-1][1] == "duplicate id 'fine', already used by fine.md"
+    assert summary.excluded == [("empty-body.md", "no text")]  # not an article, and not an error
 
 
 def test_loading_with_another_model_is_a_clear_error(built_settings):
@@ -77,8 +78,10 @@ def test_missing_and_corrupt_index(tmp_path, built_settings):
 
 def test_empty_source_is_an_error(tmp_path, settings):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(KBSuggestError, match="no Markdown articles to index"):
+    with pytest.raises(KBSuggestError, match="found no articles in .*empty.* pass --format"):
         build_index(tmp_path / "empty", settings, HashEmbedder())
+    with pytest.raises(KBSuggestError, match="no Markdown articles to index"):
+        build_index(tmp_path / "empty", settings, HashEmbedder(), fmt="markdown")
 
 
 def test_failed_build_keeps_the_previous_index(tmp_path, settings):

@@ -19,7 +19,7 @@ OFFLINE = ("indexing", "evaluation", "gaps", "tickets", "learning")
 # The core's layers, lowest first: a module-level import may only go to its own layer or a lower one.
 # ``kbsuggest.cli`` is the composition root: the only place that may load offline packages (lazily).
 LAYERS = [
-    ("kbsuggest", "kbsuggest.errors", "kbsuggest.domain", "kbsuggest.db", "kbsuggest.text"),
+    ("kbsuggest", "kbsuggest.errors", "kbsuggest.domain", "kbsuggest.db", "kbsuggest.text", "kbsuggest.sources"),
     ("kbsuggest.config",),
     ("kbsuggest.embed",),
     ("kbsuggest.index",),

@@ -57,8 +57,8 @@ def test_column_mapping_from_the_cli(tmp_path):
     assert load_redacted(SQLiteStore(tmp_path / "k.db"), "default")[0].text == "Mail me at [EMAIL] about dark mode"
     bad = CliRunner().invoke(main, ["tickets", "import", str(source), "--map", "subject"], env=env)
     assert (bad.exit_code, bad.output) == (1, "error: column mapping 'subject' must look like FIELD=COLUMN\n")
-    with pytest.raises(ConfigError, match="unknown preset 'jira'"):
-        import_tickets(SQLiteStore(tmp_path / "k.db"), "default", source, preset="jira")
+    with pytest.raises(ConfigError, match="unknown preset 'zoho'; valid: zendesk, zendesk-csv, freshdesk"):
+        import_tickets(SQLiteStore(tmp_path / "k.db"), "default", source, preset="zoho")
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -3,8 +3,8 @@
 Bounds (a row outside them is a bad row, reported by line, unless it says "cut"):
 - ``id`` at most 200 characters, ``status`` at most 50;
 - ``title`` cut to 1,000 characters and ``description`` to 100,000 (the row is kept, the cut reported);
-- ``created_at``/``resolved_at`` in 1970..2100: ISO-8601 (an offset is converted to UTC; none means
-  UTC), the usual export formats, or epoch seconds — or milliseconds, told apart by magnitude;
+- ``created_at``/``resolved_at`` in 1970..2100, as ``tickets/dates.py`` reads them (ISO 8601, epoch
+  seconds or milliseconds, the exports' own formats, numeric dates in the file's day/month order);
 - ``tags`` at most 100 of at most 100 characters; ``linked_articles`` at most 100 article ids.
 A text field must be text (a JSON number is accepted as its digits; an object or array is not).
 """
@@ -12,12 +12,11 @@ A text field must be text (a JSON number is accepted as its digits; an object or
 from __future__ import annotations
 
 import json
-import math
 import re
-from datetime import datetime, timedelta, timezone
 
 from kbsuggest.domain import ARTICLE_ID, RESOLVED_STATUSES, Ticket
 from kbsuggest.timestamps import utc_iso
+from tickets.dates import from_epoch, from_text, quoted, to_utc
 
 ID_CHARS = 200
 STATUS_CHARS = 50
@@ -25,20 +24,9 @@ TITLE_CHARS = 1_000
 DESCRIPTION_CHARS = 100_000
 TAG_CHARS = 100
 MAX_ITEMS = 100  # tags, linked articles
-EPOCH = datetime(1970, 1, 1)
-END = datetime(2101, 1, 1)  # exclusive: the last valid moment is in 2100
-MILLISECONDS_FROM = 1e11  # epoch numbers from here on are milliseconds (1e11 seconds would be the year 5138)
 
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ARTICLE_ID = re.compile(ARTICLE_ID)
-
-
-def quoted(value: object, limit: int = 60) -> str:
-    """``repr`` of a value for a message, at most ``limit`` characters of it."""
-    text = str(value)
-    return repr(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def _kind(value: object) -> str:
@@ -59,49 +47,18 @@ def text_of(value: object, field: str) -> str:
     return text
 
 
-def _from_epoch(number: float, field: str, shown: object) -> datetime:
-    if not math.isfinite(number):
-        raise ValueError(f"{field}: {quoted(shown)} is not a finite number")
-    seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
-    if not 0 <= seconds < (END - EPOCH).total_seconds():
-        raise ValueError(f"{field}: {quoted(shown)} is outside 1970..2100 as epoch seconds or milliseconds")
-    return EPOCH + timedelta(seconds=seconds)
-
-
-def _from_text(text: str, field: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    if _NUMBER.fullmatch(text):
-        return _from_epoch(float(text), field, text)
-    raise ValueError(f"{field}: unreadable date {quoted(text)}")
-
-
-def parse_time(value: object, field: str = "time") -> str | None:
+def parse_time(value: object, field: str = "time", order: str | None = None, pattern: str | None = None) -> str | None:
     """The service database's timestamp (``kbsuggest/timestamps.py``: UTC, milliseconds, Z); None when blank;
-    ValueError naming ``field``."""
+    ValueError naming ``field``. ``order``/``pattern``: how the file writes numeric dates (``tickets/dates.py``)."""
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{field} is {_kind(value)}, not a date")
     if isinstance(value, str):
-        moment = _from_text(value.strip(), field)
+        moment = from_text(value.strip(), field, order, pattern)
     else:
-        moment = _from_epoch(float(value), field, value)
-    if moment.tzinfo:
-        try:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        except OverflowError:  # year 1 or 9999 shifted past the calendar's end
-            raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100") from None
-    if not EPOCH <= moment < END:
-        raise ValueError(f"{field}: {quoted(value)} is outside 1970..2100")
-    return utc_iso(moment)
+        moment = from_epoch(float(value), field, value)
+    return utc_iso(to_utc(moment, field, value))
 
 
 def parse_list(value: object, field: str = "list") -> list[str]:
@@ -113,8 +70,9 @@ def parse_list(value: object, field: str = "list") -> list[str]:
             value = json.loads(value)
         except (ValueError, RecursionError):
             pass  # not JSON after all: split it as text
-    if isinstance(value, list):
-        items = [text_of(v, f"an item of {field}") for v in value]
+    if isinstance(value, list):  # Intercom and Help Scout give tags as objects: {"name": ...}, {"tag": ...}
+        items = [text_of(v.get("name", v.get("tag")) if isinstance(v, dict) else v, f"an item of {field}")
+                 for v in value]
     else:
         items = re.split(r"[,;\s]+", text_of(value, field))
     items = [item for item in items if item]
@@ -130,8 +88,9 @@ def _bounded(text: str, field: str, limit: int, cuts: list[str]) -> str:
     return text
 
 
-def to_ticket(row: dict) -> tuple[Ticket, list[str]]:
-    """The ticket of one row of ``tickets.reader.FIELDS``, and what was cut to fit (ValueError: a bad row)."""
+def to_ticket(row: dict, order: str | None = None, pattern: str | None = None) -> tuple[Ticket, list[str]]:
+    """The ticket of one row of ``tickets.reader.FIELDS``, and what was cut to fit (ValueError: a bad row);
+    ``order``/``pattern`` as ``parse_time`` takes them."""
     cuts: list[str] = []
     ticket_id = text_of(row["id"], "id")
     if len(ticket_id) > ID_CHARS:
@@ -139,7 +98,8 @@ def to_ticket(row: dict) -> tuple[Ticket, list[str]]:
     status = text_of(row["status"], "status").lower()
     if len(status) > STATUS_CHARS:
         raise ValueError(f"status is {len(status):,} characters long; at most {STATUS_CHARS}")
-    created, resolved = parse_time(row["created_at"], "created_at"), parse_time(row["resolved_at"], "resolved_at")
+    created = parse_time(row["created_at"], "created_at", order, pattern)
+    resolved = parse_time(row["resolved_at"], "resolved_at", order, pattern)
     if status and status not in RESOLVED_STATUSES:
         resolved = None  # still open: an export's "updated at" is no resolution time
     tags = parse_list(row["tags"], "tags")

@@ -27,9 +27,9 @@ class ImportSummary:
 
 
 def import_tickets(store: Store, kb: str, path: Path | str, mapping: Mapping[str, str] | None = None,
-                   preset: str | None = None, fmt: str | None = None) -> ImportSummary:
+                   preset: str | None = None, fmt: str | None = None, date_format: str | None = None) -> ImportSummary:
     """Upsert the readable tickets of one export file into KB ``kb`` by id, in one transaction (nothing is
     written when none is readable)."""
-    read = read_tickets(path, mapping, preset, fmt)
+    read = read_tickets(path, mapping, preset, fmt, date_format=date_format)
     inserted, updated = store.write_tickets(kb, read.tickets) if read.tickets else (0, 0)
     return ImportSummary(inserted, updated, read.bad, read.cut)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from kbsuggest.cli.context import CLIContext, echo, indexer, kb_option
 from kbsuggest.errors import KBSuggestError
+from kbsuggest.sources import FORMATS, format_help
 
 
 class Group(click.Group):
@@ -37,23 +39,26 @@ def main(ctx: click.Context, index_dir: Path | None, embedder: str | None, kbs_f
     ctx.obj = CLIContext({k: v for k, v in options.items() if v is not None})
 
 
-@main.command()
+@main.command(epilog="Formats (--format; default: the KB's source_format, else detected):\n\n\b\n"
+                     + format_help())
 @click.argument("source", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), help="The format of SOURCE (see below).")
 @kb_option
 @click.pass_obj
-def index(obj: CLIContext, source: Path, kb: str) -> None:
-    """Index every Markdown file under SOURCE as KB --kb (a new version of it, published atomically)."""
+def index(obj: CLIContext, source: Path, fmt: str | None, kb: str) -> None:
+    """Index the articles of SOURCE (a folder of Markdown or HTML pages, or a help-centre export) as KB --kb:
+    a new version of it, published atomically."""
     from indexing.build import build_index
     from kbsuggest.embed import make_embedder
     from kbsuggest.kbs.watch import announce
 
     settings = obj.settings()
-    summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings))
+    summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings), fmt)
     store = obj.store(settings)
     announce(store, summary.kb, summary.version)  # every replica serving this index directory loads it
     store.close()
     click.echo(f"indexed {summary.articles} articles ({summary.internal} internal) as {summary.chunks} chunks "
-               f"from {summary.source} into KB {summary.kb} ({summary.version}, {summary.index_dir})")
+               f"from {summary.source} ({summary.format}) into KB {summary.kb} ({summary.version}, {summary.index_dir})")
     click.echo(f"model {summary.model}: embedded {summary.embedded} articles, reused {summary.reused} unchanged")
     click.echo(f"skipped {len(summary.skipped)} files")
     for path, reason in summary.skipped:
@@ -61,6 +66,16 @@ def index(obj: CLIContext, source: Path, kb: str) -> None:
     click.echo(f"{len(summary.warnings)} warning{'' if len(summary.warnings) == 1 else 's'}")
     for path, warning in summary.warnings:
         echo(f"  warning {path}: {warning}")
+    if summary.excluded:  # redirects, stubs, drafts: reported, not errors
+        counts = Counter(reason.split(" (")[0] for _, reason in summary.excluded)
+        click.echo(f"{len(summary.excluded)} " + ("not an article" if len(summary.excluded) == 1 else "not articles")
+                   + ": " + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())))
+        for path, reason in summary.excluded:
+            echo(f"  left out {path}: {reason}")
+    if summary.without_url:
+        shown = ", ".join(summary.without_url[:5]) + (", …" if len(summary.without_url) > 5 else "")
+        echo(f"warning: {len(summary.without_url)} articles have no url ({shown}): the widget shows them without "
+             f"a link; give the source a url or set article_base_url (KBSUGGEST_ARTICLE_BASE_URL)")
     click.echo(f"took {summary.seconds:.1f} s")
 
 

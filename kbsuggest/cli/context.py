@@ -69,6 +69,25 @@ class CLIContext:
         return open_store(settings)
 
 
+# The ticket export options of `tickets import` and `evaluate` (the names are tickets/presets.py's; the
+# list is repeated here because the CLI loads no offline module before a command runs; a test compares).
+TICKET_PRESETS = ("zendesk", "zendesk-csv", "freshdesk", "freshdesk-json", "intercom", "jira", "salesforce", "helpscout")
+
+
+def ticket_options(command):
+    """--preset, --format and --date-format, as both ticket-reading commands take them."""
+    for option in reversed((
+        click.option("--preset", type=click.Choice(TICKET_PRESETS), help="Column names of a help-desk export."),
+        click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]),
+                     help="Input format (default: from the extension)."),
+        click.option("--date-format", metavar="dmy|mdy|PATTERN",
+                     help="How numeric dates are written, when the file does not show it (e.g. 03/04/2026): dmy, "
+                          "mdy, or a strptime pattern such as '%d.%m.%Y %H:%M'."),
+    )):
+        command = option(command)
+    return command
+
+
 def settings_from(ctx: click.Context, **overrides):
     return ctx.find_object(CLIContext).settings(**overrides)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import kb_option
+from kbsuggest.cli.context import kb_option, ticket_options
 
 
 @click.command()
@@ -15,7 +15,7 @@ from kbsuggest.cli.context import kb_option
               help="Directory for report.md, report.html and metrics.json.")
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="Read a field from another column, e.g. --map title=subject (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Input format (default: from the extension).")
+@ticket_options
 @click.option("--every", type=int, default=6, show_default=True,
               help="Besides each completed word, send a prefix every N characters typed.")
 @click.option("--target-precision", type=float, default=0.9, show_default=True,
@@ -31,10 +31,11 @@ from kbsuggest.cli.context import kb_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @kb_option
 @click.pass_context
-def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple[str, ...], fmt: str | None,
-             every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
+def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple[str, ...], preset: str | None,
+             fmt: str | None, date_format: str | None, every: int, target_precision: float, max_false_rate: float, tune_threshold: bool, internal: bool,
              no_baselines: bool, compare: bool, runs: str | None, quiet: bool, kb: str) -> None:
-    """Replay historical TICKETS (CSV or JSONL) keystroke by keystroke and report deflection."""
+    """Replay historical TICKETS (CSV, JSON Lines or a JSON page) keystroke by keystroke and report deflection;
+    a ticket's linked_articles are the articles that answer it."""
     from kbsuggest.cli.context import CLIContext, echo
     from kbsuggest.errors import ConfigError
 
@@ -70,7 +71,8 @@ def evaluate(ctx: click.Context, tickets: Path | None, out: Path, mapping: tuple
         bar.update(done - bar.n)
 
     try:
-        result = run_evaluation(settings, tickets, mapping=parse_mapping(mapping), fmt=fmt, every=every,
+        result = run_evaluation(settings, tickets, mapping=parse_mapping(mapping), preset=preset, fmt=fmt,
+                                date_format=date_format, every=every,
                                 target_precision=target_precision, max_false_rate=max_false_rate,
                                 include_internal=internal, baselines=not no_baselines, progress=progress,
                                 kb=kb, store=store)

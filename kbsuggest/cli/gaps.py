@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kbsuggest.cli.context import kb_option
+from kbsuggest.cli.context import kb_option, ticket_options
 
 
 @click.group()
@@ -19,13 +19,13 @@ def tickets() -> None:
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="Column holding a field (id, title, description, status, created_at, resolved_at, tags, "
                    "linked_articles); repeatable.")
-@click.option("--preset", type=click.Choice(["zendesk", "freshdesk"]), help="Column names of a help-desk export.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
+@ticket_options
 @kb_option
 @click.pass_context
 def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], preset: str | None, fmt: str | None,
-                   kb: str) -> None:
-    """Upsert the tickets of FILE (CSV or JSONL) by id into the service database, in one transaction.
+                   date_format: str | None, kb: str) -> None:
+    """Upsert the tickets of FILE (CSV, JSON Lines or a JSON page) by id into the service database, in one
+    transaction.
 
     Bad rows are listed and left out; the command fails (exit 1) when no ticket could be imported."""
     from kbsuggest.cli.context import CLIContext, echo
@@ -35,7 +35,8 @@ def import_command(ctx: click.Context, file: Path, mapping: tuple[str, ...], pre
 
     obj = ctx.find_object(CLIContext)
     settings = obj.settings()
-    summary = import_tickets(obj.store(settings), obj.kb(kb, settings).name, file, parse_mapping(mapping), preset, fmt)
+    summary = import_tickets(obj.store(settings), obj.kb(kb, settings).name, file, parse_mapping(mapping), preset, fmt,
+                             date_format)
     echo(f"imported {summary.imported} tickets ({summary.inserted} new, {summary.updated} updated) into "
          f"{settings.db_path}; {len(summary.bad)} bad rows" + (f", {len(summary.cut)} cut" if summary.cut else ""))
     for bad in summary.bad:

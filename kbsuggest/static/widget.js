@@ -29,10 +29,11 @@
 
   function norm(text) { return String(text || "").replace(/\s+/g, " ").trim(); }
 
-  // Only http(s) links: a "javascript:..." url must never become clickable.
+  // Only http(s) links: a "javascript:..." url must never become clickable; no url: no link, not the page's.
   function safeUrl(url, anchor) {
+    if (!url) return null;
     try {
-      var u = new URL(String(url || ""), location.href);
+      var u = new URL(String(url), location.href);
       if (u.protocol !== "http:" && u.protocol !== "https:") return null;
       if (anchor) u.hash = String(anchor);
       return u.href;
