@@ -37,17 +37,23 @@ DATA = REPO.parent / "shared" / "data"
 UNANSWERABLE = Path(__file__).with_name("unanswerable.txt")
 
 
-def write_kb(kb: Path) -> int:
-    """StackFAQ threads as Markdown articles, and the Plausible docs beside them."""
-    (kb / "stackfaq").mkdir(parents=True)
+def write_stackfaq(folder: Path) -> int:
+    """StackFAQ threads as Markdown articles (id ``stackfaq-<doc_id>``, no audience) in ``folder``."""
+    folder.mkdir(parents=True)
     with open(DATA / "stackfaq" / "stackfaq_docs.csv", encoding="utf-8", newline="") as handle:
         docs = list(csv.DictReader(handle))
     for doc in docs:
         title = " ".join(doc["question"].split())
-        (kb / "stackfaq" / f"{doc['doc_id']}.md").write_text(
+        (folder / f"{doc['doc_id']}.md").write_text(
             f"---\nid: stackfaq-{doc['doc_id']}\ntitle: {json.dumps(title)}\n---\n{doc['answers']}\n", encoding="utf-8")
-    shutil.copytree(DATA / "plausible_docs" / "docs", kb / "plausible")
     return len(docs)
+
+
+def write_kb(kb: Path) -> int:
+    """StackFAQ threads as Markdown articles, and the Plausible docs beside them."""
+    threads = write_stackfaq(kb / "stackfaq")
+    shutil.copytree(DATA / "plausible_docs" / "docs", kb / "plausible")
+    return threads
 
 
 def write_tickets(path: Path, banking77: int, limit: int = 0) -> None:
