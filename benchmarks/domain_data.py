@@ -74,13 +74,19 @@ def write_article(path: Path, article_id: str, title: str, body: str, locale: st
                     f"{body}\n", encoding="utf-8")
 
 
-def write_stackfaq_kb(kb: Path) -> int:
-    """StackFAQ threads as Markdown articles, and the Plausible docs beside them (distractors)."""
+def write_stackfaq(folder: Path) -> int:
+    """The StackFAQ threads as Markdown articles (id ``stackfaq-<doc_id>``) in ``folder``."""
     docs = read_csv(DATA / "stackfaq" / "stackfaq_docs.csv")
     for doc in docs:
-        write_article(kb / "stackfaq" / f"{doc['doc_id']}.md", f"stackfaq-{doc['doc_id']}", doc["question"], doc["answers"])
-    shutil.copytree(DATA / "plausible_docs" / "docs", kb / "plausible")
+        write_article(folder / f"{doc['doc_id']}.md", f"stackfaq-{doc['doc_id']}", doc["question"], doc["answers"])
     return len(docs)
+
+
+def write_stackfaq_kb(kb: Path) -> int:
+    """StackFAQ threads as Markdown articles, and the Plausible docs beside them (distractors)."""
+    threads = write_stackfaq(kb / "stackfaq")
+    shutil.copytree(DATA / "plausible_docs" / "docs", kb / "plausible")
+    return threads
 
 
 def lines_of(path: Path) -> list[str]:

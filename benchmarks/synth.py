@@ -23,14 +23,15 @@ AREAS = ["Web app", "Mobile", "Team plan", "Enterprise", "EU region", "API", "De
 MARK = re.compile(r" \[[^\]]*#\d+\]")
 
 
-def synthesize_kb(source: Path, out: Path, n: int) -> Path:
-    """Write ``n`` articles into ``out``: the sample KB first, then its variants, round robin."""
+def synthesize_kb(source: Path, out: Path, n: int, start: int = 0) -> Path:
+    """Write ``n`` articles into ``out``: the sample KB first, then its variants, round robin. ``start``
+    skips the first articles of that sequence, so consecutive calls give KBs with different ids."""
     out.mkdir(parents=True, exist_ok=True)
     bases = []
     for path in sorted(Path(source).glob("*.md")):
         _, front, body = path.read_text(encoding="utf-8").split("---", 2)
         bases.append((yaml.safe_load(front), body))
-    for i in range(n):
+    for i in range(start, start + n):
         meta, body = bases[i % len(bases)]
         j = i // len(bases)
         meta = dict(meta)
