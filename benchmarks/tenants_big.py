@@ -54,7 +54,7 @@ def load(spec: dict):
     with Timer() as t:
         suggester = registry.get(spec["kb"])
     figures = {"load_s": t.wall, "load_cpu_s": t.cpu, "rss_mb": rss_mb(os.getpid()), "rss_before_mb": before,
-               "estimate_mb": suggester.snapshot.memory_bytes() / 2**20, "articles": suggester.snapshot.size,
+               "estimate_mb": suggester.memory_bytes() / 2**20, "articles": suggester.snapshot.size,
                "chunks": suggester.manifest.chunk_count, "index_type": suggester.manifest.index_type}
     return registry, suggester, figures
 

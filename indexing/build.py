@@ -25,8 +25,8 @@ from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, model_file_of
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.index import kbdb, versions
-from kbsuggest.index.format import (Manifest, choose_index_type, load_index, stored_vectors, write_calibration,
-                                    write_manifest, write_vectors)
+from kbsuggest.index.format import (Manifest, centroids_of, choose_index_type, load_index, stored_vectors,
+                                    write_calibration, write_centroids, write_manifest, write_vectors)
 from kbsuggest.rank.calibration import packaged_data
 from kbsuggest.sources import LABELS, Overlay, Skipped, SourceOptions, check_format
 from kbsuggest.sources.detect import detect_format
@@ -147,6 +147,7 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
             warnings.append((article.path, warning))
         all_chunks.extend(article_chunks)
     articles, chunks = kbdb.in_chunk_order(articles, all_chunks)
+    position = {a.id: i for i, a in enumerate(articles)}
     parts: list[np.ndarray | list[str]] = []  # per article: reused vectors, or texts still to embed
     by_article: dict[str, list[Chunk]] = {}
     for chunk in chunks:
@@ -175,6 +176,9 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
     )
     kbdb.write_kb(directory, articles, chunks)
     write_vectors(directory, vectors, manifest.index_type)
+    if manifest.index_type != "flat":  # a large KB: its best articles by whole-article cosine come from a graph
+        starts = np.flatnonzero(np.diff([-1] + [position[c.article_id] for c in chunks]))
+        write_centroids(directory, centroids_of(vectors, starts))
     write_calibration(directory, packaged_data())
     write_manifest(directory, manifest)
     return IndexSummary(

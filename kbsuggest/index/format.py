@@ -4,6 +4,9 @@ A snapshot directory holds:
 - ``faiss.index``: inner product over L2-normalized vectors, so scores are cosine similarities;
 - ``kb.db``: article and chunk metadata (``kbdb.py``); row i of ``chunks`` is FAISS vector i;
 - ``calibration.json``: the score calibration of this KB (``kbsuggest/rank/calibration.py`` reads it);
+- ``centroids.index`` (HNSW snapshots only): an HNSW graph of the articles' centroids (unit mean of their
+  chunk vectors, row i = article i), so a large KB finds its best articles by whole-article similarity
+  without scoring them all;
 - ``manifest.json``: what built it (model, dim, counts, chunking, how the calibration was fitted).
 
 **Chunk order rule.** Articles are stored sorted by id, and chunks grouped by article in that order; the
@@ -31,7 +34,8 @@ INDEX_FILE = "faiss.index"
 MANIFEST_FILE = "manifest.json"
 KB_FILE = "kb.db"
 CALIBRATION_FILE = "calibration.json"
-SNAPSHOT_FILES = (INDEX_FILE, KB_FILE, CALIBRATION_FILE, MANIFEST_FILE)  # the manifest is written last
+CENTROIDS_FILE = "centroids.index"
+SNAPSHOT_FILES = (INDEX_FILE, KB_FILE, CALIBRATION_FILE, CENTROIDS_FILE, MANIFEST_FILE)  # the manifest is last
 
 
 @dataclass
@@ -94,6 +98,35 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 def write_vectors(directory: Path, vectors: np.ndarray, index_type: str) -> None:
     _faiss().write_index(build_faiss_index(vectors, index_type), str(directory / INDEX_FILE))
+
+
+def centroids_of(vectors: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Unit-length mean of each article's chunk vectors (chunks grouped by article from ``starts``)."""
+    if len(starts) == 0:
+        return np.zeros((0, vectors.shape[1]), np.float32)
+    sums = np.add.reduceat(np.asarray(vectors, np.float32), np.asarray(starts, np.int64), axis=0)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
+
+
+def write_centroids(directory: Path, centroids: np.ndarray) -> None:
+    _faiss().write_index(build_faiss_index(centroids, f"hnsw{HNSW_M}"), str(Path(directory) / CENTROIDS_FILE))
+
+
+def load_centroids(directory: Path, articles: int):
+    """The snapshot's centroid graph, or None (flat snapshots have none: every article is scored)."""
+    path = Path(directory) / CENTROIDS_FILE
+    if not path.is_file():
+        return None
+    try:
+        index = _faiss().read_index(str(path))
+    except RuntimeError:
+        raise IndexCorruptError("cannot read the article centroids of the index; rebuild the index") from None
+    if index.ntotal != articles:
+        raise IndexCorruptError(f"the index holds {index.ntotal} article centroids for {articles} articles; "
+                                f"rebuild the index")
+    index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
 
 
 def write_calibration(directory: Path, data: dict) -> None:

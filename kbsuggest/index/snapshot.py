@@ -13,7 +13,7 @@ import numpy as np
 
 from kbsuggest.domain import ArticleInfo
 from kbsuggest.index import kbdb
-from kbsuggest.index.format import (Manifest, check_compatible, load_vectors, read_calibration,
+from kbsuggest.index.format import (Manifest, check_compatible, load_centroids, load_vectors, read_calibration,
                                     read_manifest, stored_vectors)
 from kbsuggest.index.versions import resolve
 
@@ -33,6 +33,7 @@ class Snapshot:
     bodies: list[str]
     vectors: np.ndarray | None  # (n_chunks, dim) in memory for flat indexes; None for HNSW (ask the index)
     calibration: dict | None  # the snapshot's calibration.json, None for the packaged default
+    centroid_index: object | None = None  # HNSW over article centroids (HNSW snapshots; format.py)
 
     @property
     def size(self) -> int:
@@ -51,6 +52,8 @@ class Snapshot:
         n, dim = self.manifest.chunk_count, self.manifest.dim
         vectors = n * dim * 4
         links = n * 2 * 32 * 4 if self.vectors is None else 0
+        if self.centroid_index is not None:
+            links += len(self.articles) * (dim * 4 + 2 * 32 * 4)
         text = sum(map(len, self.bodies)) + sum(map(len, self.headings)) + sum(map(len, self.anchors))
         return vectors + links + text + 200 * n + 600 * len(self.articles)
 
@@ -69,4 +72,5 @@ def load_snapshot(path: Path, model: str, dim: int, model_file: str = "", kb: st
     if vectors is not None:
         index = None  # a flat index is one matrix product over ``vectors``: no need to hold it twice
     return Snapshot(kb, directory.name, manifest, index, rows.articles, rows.chunk_article, starts, counts,
-                    rows.anchors, rows.headings, rows.bodies, vectors, read_calibration(directory))
+                    rows.anchors, rows.headings, rows.bodies, vectors, read_calibration(directory),
+                    load_centroids(directory, n) if vectors is None else None)

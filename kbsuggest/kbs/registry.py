@@ -5,10 +5,12 @@
 - **Swap**: an admin change builds a new Suggester aside and ``publish`` replaces the old one with one
   assignment; requests in flight finish on the one they started with.
 - **Budget**: past ``KBSUGGEST_MEMORY_BUDGET_MB``, the least recently used KBs are unloaded (their next
-  query loads them again). Memory is each snapshot's estimate (``Snapshot.memory_bytes``).
+  query loads them again). Memory is each KB's estimate (``Suggester.memory_bytes``).
 - **Failures**: a KB whose index cannot be loaded answers ``IndexUnavailableError`` with the reason; if it
   was serving, it keeps serving the version it had.
-- **Process policy** (``serving=True``, the server only): FAISS searches with one thread, and every loaded
+- **Process policy** (``serving=True``, the server only): FAISS and BLAS work with one thread (a query's
+  products are small; two BLAS threads per product in several request threads at once took the HTTP p99
+  of 100 KBs from 41 ms to 2.6 s, measured by ``benchmarks/tenants.py``), and every loaded
   index is frozen out of the cycle collector — a loaded index is tens of thousands of long-lived objects
   whose scan by each full collection was a 25-40 ms pause on some unlucky request. Frozen objects are
   still freed by reference counting when a KB is replaced or evicted.
@@ -28,7 +30,7 @@ from kbsuggest.embed import Embedder, make_embedder
 from kbsuggest.embed.cache import QueryCache
 from kbsuggest.errors import IndexUnavailableError, KBSuggestError, UnknownKBError
 from kbsuggest.index.format import single_query_threads
-from kbsuggest.index.versions import list_kbs
+from kbsuggest.index.versions import current_name, kb_dir, list_kbs
 from kbsuggest.kbs.load import build_suggester
 from kbsuggest.rank.suggester import Suggester
 from kbsuggest.store import Store
@@ -66,6 +68,9 @@ class Registry:
         self._guard = threading.Lock()  # for the dicts above (never held during a load)
         if serving:
             single_query_threads()
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1, "blas")
 
     # which KBs ----------------------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -73,10 +78,11 @@ class Registry:
         return sorted(set(self.kbs) | set(list_kbs(self.settings.index_dir)))
 
     def config(self, kb: str) -> KBSettings:
-        """The KB's settings (a built KB that no file declares gets the defaults: public only, no admin)."""
+        """The KB's settings (a built KB that no file declares gets the defaults: public only, no admin).
+        On every request: it reads at most this KB's own pointer, never the whole index root."""
         if kb in self.kbs:
             return self.kbs[kb]
-        if kb in self.names():
+        if kb in self._loaded or current_name(kb_dir(self.settings.index_dir, kb)) is not None:
             return KBSettings(name=kb)
         raise UnknownKBError(kb)
 
@@ -109,8 +115,8 @@ class Registry:
         return found
 
     def peek(self, kb: str) -> Suggester | None:
-        """The loaded Suggester, without loading."""
-        return self._loaded.get(kb)
+        """The loaded Suggester (marked as used, for the LRU), without loading."""
+        return self._touch(kb)
 
     def _touch(self, kb: str) -> Suggester | None:
         with self._guard:
@@ -167,15 +173,15 @@ class Registry:
         if not budget:
             return
         with self._guard:
-            total = sum(s.snapshot.memory_bytes() for s in self._loaded.values())
+            total = sum(s.memory_bytes() for s in self._loaded.values())
             while total > budget and len(self._loaded) > 1:
                 name, evicted = self._loaded.popitem(last=False)
-                total -= evicted.snapshot.memory_bytes()
+                total -= evicted.memory_bytes()
                 log.info("KB %r unloaded (memory budget %d MB)", name, self.settings.memory_budget_mb)
 
     def memory_bytes(self) -> int:
         with self._guard:
-            return sum(s.snapshot.memory_bytes() for s in self._loaded.values())
+            return sum(s.memory_bytes() for s in self._loaded.values())
 
     # status -------------------------------------------------------------------------------------------------
     def status(self) -> list[KBStatus]:

@@ -24,16 +24,16 @@ FIELDS = ("title", "text")
 
 
 class LexicalIndex:
-    def __init__(self, titles: Sequence[str], texts: Sequence[str]) -> None:
-        """``titles[i]``: article i's title and headings; ``texts[i]``: its title, headings and body. An
-        article left out (an internal one, in the public index) has empty texts: it adds no word and no
-        document, so nothing about it can be learnt from this index."""
+    def __init__(self, titles: Sequence[str | list[str]], texts: Sequence[str | list[str]]) -> None:
+        """``titles[i]``: article i's title and headings; ``texts[i]``: its title, headings and body (texts,
+        or their ``tokens``). An article left out (an internal one, in the public index) has empty texts: it
+        adds no word and no document, so nothing about it can be learnt from this index."""
         self.articles = len(texts)  # positions, as in the snapshot
         self.size = sum(1 for text in texts if text)  # documents, for IDF
         self.vocabulary = Vocabulary(texts)  # its postings are the text field's
         titles_postings: dict[str, list[int]] = defaultdict(list)
         for position, text in enumerate(titles):
-            for word in set(tokens(text)):
+            for word in set(text if isinstance(text, list) else tokens(text)):
                 titles_postings[word].append(position)
         self._postings = {"title": {w: np.array(p, dtype=np.int32) for w, p in titles_postings.items()},
                           "text": self.vocabulary.postings}
@@ -66,3 +66,9 @@ class LexicalIndex:
             for field in FIELDS:
                 out[field] /= total
         return out
+
+    def memory_bytes(self) -> int:
+        """Approximate memory of the postings and the vocabulary (arrays, plus ~120 bytes per entry)."""
+        arrays = sum(a.nbytes for field in self._postings.values() for a in field.values())
+        entries = sum(len(field) for field in self._postings.values())
+        return arrays + 120 * entries + self.vocabulary.memory_bytes()

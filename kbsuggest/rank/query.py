@@ -47,11 +47,12 @@ class Query:
 class Vocabulary:
     """Words of the KB with their document frequency; prefix completion and typo repair."""
 
-    def __init__(self, documents: Iterable[str]) -> None:
+    def __init__(self, documents: Iterable[str | list[str]]) -> None:
+        """``documents``: texts, or their ``tokens`` already (a loaded KB tokenizes each article once)."""
         postings: dict[str, list[int]] = {}
         sequences: list[list[str]] = []
         for position, text in enumerate(documents):
-            words = tokens(text)
+            words = text if isinstance(text, list) else tokens(text)
             sequences.append(words)
             for word in set(words):
                 postings.setdefault(word, []).append(position)
@@ -70,6 +71,11 @@ class Vocabulary:
         self._index = index  # word -> position in self.words; also the membership test
         self._long = [w for w in self.words if len(w) >= 4]  # typo targets (repairs a >=5-char word)
         self._repaired: dict[str, str | None] = {}  # a plain dict, no cycle: see kbs/registry.py's gc.freeze
+
+    def memory_bytes(self) -> int:
+        """Approximate memory of the words, their counts and the bigram table."""
+        return (self.df.nbytes + self.tf.nbytes + self._pairs.nbytes + self._pair_counts.nbytes
+                + sum(len(w) + 110 for w in self.words))
 
     def __contains__(self, word: str) -> bool:
         return word in self._index
