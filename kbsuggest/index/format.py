@@ -210,8 +210,14 @@ def load_index(directory: Path, model: str, dim: int, model_file: str = ""):
 
 
 def single_query_threads() -> None:
-    """One OpenMP thread for FAISS: a serving process searches one query at a time, and two are slower."""
+    """One thread for FAISS (OpenMP) and for every BLAS library loaded, FAISS's own included (hence after
+    importing it): a serving process computes small products for many requests at once, and two threads
+    per product in several request threads took the HTTP p99 of 100 KBs from 41 ms to 2.6 s (measured by
+    benchmarks/tenants.py)."""
+    from threadpoolctl import threadpool_limits
+
     _faiss().omp_set_num_threads(1)
+    threadpool_limits(1, "blas")
 
 
 def stored_vectors(index) -> np.ndarray:

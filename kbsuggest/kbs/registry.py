@@ -8,9 +8,8 @@
   query loads them again). Memory is each KB's estimate (``Suggester.memory_bytes``).
 - **Failures**: a KB whose index cannot be loaded answers ``IndexUnavailableError`` with the reason; if it
   was serving, it keeps serving the version it had.
-- **Process policy** (``serving=True``, the server only): FAISS and BLAS work with one thread (a query's
-  products are small; two BLAS threads per product in several request threads at once took the HTTP p99
-  of 100 KBs from 41 ms to 2.6 s, measured by ``benchmarks/tenants.py``), and every loaded
+- **Process policy** (``serving=True``, the server only): FAISS and BLAS work with one thread
+  (``single_query_threads``), and every loaded
   index is frozen out of the cycle collector — a loaded index is tens of thousands of long-lived objects
   whose scan by each full collection was a 25-40 ms pause on some unlucky request. Frozen objects are
   still freed by reference counting when a KB is replaced or evicted.
@@ -68,9 +67,6 @@ class Registry:
         self._guard = threading.Lock()  # for the dicts above (never held during a load)
         if serving:
             single_query_threads()
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(1, "blas")
 
     # which KBs ----------------------------------------------------------------------------------------------
     def names(self) -> list[str]:
