@@ -188,8 +188,9 @@ class Suggester:
         found.append(np.argpartition(-lexical_score, min(LEXICAL_CANDIDATES, s.size) - 1)[:LEXICAL_CANDIDATES])
         if s.centroid_index is not None:
             # The best articles by whole-article cosine: without them, hit@3 on StackFAQ among 50,000
-            # distractors was 0.07 below the exhaustive ranking (the ANN's 64 chunks cover ~47 articles,
-            # and lexical scores tie across hundreds of articles); with them, within 0.01.
+            # distractors was 0.07 below the exhaustive ranking at 30 % typed (the ANN's 64 chunks cover
+            # ~47 articles, and lexical scores tie across hundreds of articles); with them, 0.02 below
+            # (benchmarks/tenants.py --quick, 5,000 distractors).
             _, best = s.centroid_index.search(vector, min(ANN_DEPTH, s.size))
             found.append(best[0][best[0] >= 0])
         kept = np.flatnonzero(allowed)
