@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install model index run test test-fast clean
+.PHONY: install model index run test test-fast axe clean
 
 # torch is installed first and pinned: the local CPU wheel. Unpinned, pip would fetch CUDA builds.
 $(VENV)/.installed: pyproject.toml
@@ -32,9 +32,15 @@ run: index
 
 # Everything, including the tests that load the real model (marked `model`) and the browser tests
 # (marked `browser`: Playwright drives Debian's chromium, installed here when missing; CI runs as root).
-test: install model
+test: install model axe
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest
+
+# axe-core (npm) is injected into pages by the accessibility tests (tests/browser_support.py).
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4
 
 test-fast: install
 	$(PY) -m pytest -m "not model"

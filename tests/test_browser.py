@@ -1,145 +1,24 @@
 """The widget in a real browser: Debian's headless Chromium driven by Playwright, against a live server.
 
-The KB is the fixture KB plus one article whose title is HTML, indexed with the hash embedder so
-rankings are deterministic. Each test gets its own server (and service database) on a free port.
-Screenshots and the scripted session's figures go to ``test-artifacts/`` (gitignored).
+Fixtures (KB, live server, Chromium) are in tests/browser_support.py. Screenshots and the scripted
+session's figures go to ``test-artifacts/`` (gitignored).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import sqlite3
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from indexing.build import build_index
-from kbsuggest.embed.hashing import HashEmbedder
-
-from conftest import AGENT_KEY, FIXTURE_KB, REPO, make_app, make_settings
+from conftest import AGENT_KEY
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-HTML_TITLE = "<script>alert(1)</script> shows in titles"
-HTML_ARTICLE = f"""---
-id: html-title
-title: "{HTML_TITLE}"
-url: https://help.example.test/html-title
----
-Why markup in an article title shows as plain text.
-"""
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    """Settings of the fixture KB plus the HTML-titled article."""
-    root = tmp_path_factory.mktemp("browser")
-    source = root / "kb"
-    shutil.copytree(FIXTURE_KB, source)
-    (source / "html-title.md").write_text(HTML_ARTICLE)
-    settings = make_settings(root, min_score=0.01)  # calibrated probabilities: low with the hash embedder
-    build_index(source, settings, HashEmbedder())
-    return settings
-
-
-class LiveServer:
-    """uvicorn in a background thread on a free localhost port."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def serve(kb, tmp_path, **overrides) -> LiveServer:
-    settings = make_settings(tmp_path, index_dir=kb.index_dir, min_score=0.01, **overrides)
-    server = LiveServer(make_app(settings))
-    server.settings = settings
-    return server
-
-
-@pytest.fixture
-def live(kb, tmp_path):
-    server = serve(kb, tmp_path)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def shop(tmp_path):
-    """Another origin (a customer's site on another port) serving a page that embeds the widget."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    site = tmp_path / "shop"
-    site.mkdir()
-    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    httpd.site, httpd.url = site, f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context()
-    # Article links point at a help centre that does not exist here: answer them locally.
-    context.route("https://help.example.test/**", lambda route: route.fulfill(body="<title>article</title>article",
-                                                                               content_type="text/html"))
-    yield context
-    context.close()
-
-
-def open_demo(context, live):
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.on("dialog", lambda dialog: page.errors.append(f"dialog: {dialog.message}") or dialog.dismiss())
-    page.goto(live.url + "/demo")
-    return page
-
-
-def type_subject(page, text):
-    page.locator("#subject").press_sequentially(text, delay=20)
-    options = page.locator("#subject ~ [role=listbox] [role=option]")
-    return options
+from browser_support import (  # noqa: F401  (fixtures)
+    ARTIFACTS, HTML_TITLE, browser, context, kb, live, open_demo, serve, shop, type_subject)
 
 
 def test_typing_shows_the_article_and_arrows_and_enter_open_it(context, live):
