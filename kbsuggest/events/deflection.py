@@ -15,13 +15,16 @@ that started in the period falls in one class:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from kbsuggest.errors import InvalidPeriodError
-from kbsuggest.store import Store
 from kbsuggest.timestamps import utc_iso
+
+if TYPE_CHECKING:  # the store imports the query rules below (store/summary.py)
+    from kbsuggest.store import Store
+    from kbsuggest.store.rollup import Rollup
 
 DEFAULT_PERIOD = timedelta(days=30)
 # Period bounds outside these are refused: a day after 9999-12-31 or a +14:00 offset on 0001-01-01 does
@@ -38,6 +41,7 @@ class ArticleDeflection:
     opened: int = 0
     confirmed: int = 0  # sessions it deflected with "This solved it"
     potential: int = 0  # sessions where it was opened and no ticket followed
+    need_help: int = 0  # sessions that answered "I still need help" on it
 
 
 @dataclass
@@ -92,7 +96,7 @@ def _norm(query: str) -> str:
     return " ".join(query.lower().split())
 
 
-# The rules above, over each session's facts (``kbsuggest/store/rollup.py``: times in integer microseconds,
+# The rules above, over each session's facts (``kbsuggest/store/summary.py``: times in integer microseconds,
 # NULL when there is none; flags 0/1). The store evaluates them where the events are.
 CLASSIFY = """CASE
   WHEN first_ticket IS NOT NULL AND (first_signal IS NULL OR first_ticket <= first_signal + %(window)s) THEN 'none'
@@ -116,27 +120,45 @@ def _unanswered(shown: list[tuple[str, bool]]) -> set[str]:
     return found
 
 
-def deflection_stats(store: Store, kb: str, start: datetime, end: datetime, window: timedelta,
-                     now: datetime | None = None, top: int = 10) -> DeflectionStats:
-    """Classify every session of KB ``kb`` whose first suggestion was shown in ``[start, end)``."""
-    now = now or datetime.now(timezone.utc)
-    rollup = store.deflection_rollup(kb, utc_iso(start), utc_iso(end), CLASSIFY,
-                                     {"window": window // _US, "now": (now - _EPOCH) // _US})
-    counts = {name: rollup.counts.get(name, 0) for name in CLASSES}
-    articles = [ArticleDeflection(*row) for row in rollup.articles]
-    unanswered: Counter[str] = Counter()
-    for shown in rollup.queries.values():
-        unanswered.update(_unanswered(shown))
-    decided = sum(counts.values()) - counts["pending"]
+def session_queries(events: list[tuple[str, str, bool]]) -> set[tuple[str, str]]:
+    """The queries one session contributes, as ``("unanswered" | "need_help", normalised query)``, from its
+    suggestion lists and "I still need help" answers in time order: ``(type, query, shown nothing)``. The
+    store keeps them per session (``kbsuggest/store/summary.py``) as events arrive."""
+    unanswered = _unanswered([(q, empty) for kind, q, empty in events if kind == "suggestions_shown"])
+    need_help = {_norm(q) for kind, q, _ in events if kind == "feedback"} - {""}
+    return {("unanswered", q) for q in unanswered} | {("need_help", q) for q in need_help}
+
+
+def rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """Confirmed, potential and deflection rates over the decided sessions (all but pending)."""
+    decided = sum(counts.get(c, 0) for c in CLASSES) - counts.get("pending", 0)
 
     def rate(n: int) -> float | None:
         return round(n / decided, 4) if decided else None
+    return {"confirmed_rate": rate(counts.get("confirmed", 0)), "potential_rate": rate(counts.get("potential", 0)),
+            "deflection_rate": rate(counts.get("confirmed", 0) + counts.get("potential", 0))}
 
+
+def rollup(store: Store, kb: str, start: datetime, end: datetime, window: timedelta, now: datetime | None = None,
+           detail: bool = False, top: int = 10) -> Rollup:
+    """The store's aggregates of KB ``kb``'s sessions whose first suggestion was shown in ``[start, end)``,
+    classified by the rules above (``detail``: also per day, mode, locale and product)."""
+    now = now or datetime.now(timezone.utc)
+    return store.deflection_rollup(kb, utc_iso(start), utc_iso(end), CLASSIFY,
+                                   {"window": window // _US, "now": (now - _EPOCH) // _US}, detail, top)
+
+
+def summarize(figures: Rollup, start: datetime, end: datetime, window: timedelta, top: int = 10) -> DeflectionStats:
+    counts = {name: figures.counts.get(name, 0) for name in CLASSES}
+    articles = [ArticleDeflection(*row) for row in figures.articles if row[3] or row[4]]
     ranked = sorted(articles, key=lambda a: (-a.confirmed, -a.potential, a.article_id))
     return DeflectionStats(
         start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60),
-        sessions=sum(counts.values()), counts=counts, confirmed_rate=rate(counts["confirmed"]),
-        potential_rate=rate(counts["potential"]),
-        deflection_rate=rate(counts["confirmed"] + counts["potential"]), top_articles=ranked[:top],
-        unanswered_queries=[UnansweredQuery(q, n) for q, n in sorted(unanswered.items(), key=lambda x: (-x[1], x[0]))[:top]],
-    )
+        sessions=sum(counts.values()), counts=counts, **rates(counts), top_articles=ranked[:top],
+        unanswered_queries=[UnansweredQuery(q, n) for q, n in figures.queries["unanswered"][:top]])
+
+
+def deflection_stats(store: Store, kb: str, start: datetime, end: datetime, window: timedelta,
+                     now: datetime | None = None, top: int = 10) -> DeflectionStats:
+    """Classify every session of KB ``kb`` whose first suggestion was shown in ``[start, end)``."""
+    return summarize(rollup(store, kb, start, end, window, now, top=top), start, end, window, top)

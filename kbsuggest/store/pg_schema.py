@@ -9,8 +9,11 @@ order, as SQLite sorts, whatever the database's locale. Timestamps stay text in 
 
 from __future__ import annotations
 
+from kbsuggest.store.summary import SUMMARY_DDL
+
 C = 'text COLLATE "C"'
 KB = f"{C} NOT NULL DEFAULT 'default'"
+REFRESH_AFTER = "events-004-session-summaries"
 LOCK_KEY = 0x6B6273  # pg_advisory_xact_lock key: replicas starting together migrate one at a time
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -48,4 +51,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("events-003-stats-indexes", """
         CREATE INDEX events_kb_session ON events (kb, session_id, type, at);
         CREATE INDEX events_kb_type_at ON events (kb, type, at)"""),
+    # the sessions already recorded are summarised by the store after this one (postgres.py)
+    ("events-004-session-summaries", "ALTER TABLE events ADD COLUMN locale text; ALTER TABLE events ADD COLUMN product text; "
+     + "; ".join(s.format(text=C, bigint="bigint") for s in SUMMARY_DDL)),
 ]

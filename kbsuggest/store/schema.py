@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from kbsuggest.db import Migration
+from kbsuggest.store.summary import SUMMARY_DDL, refresh
 
 
 def _events_v1(db: sqlite_utils.Database) -> None:
@@ -82,6 +83,15 @@ def _events_stats_indexes(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["kb", "type", "at"])
 
 
+def _session_summaries(db: sqlite_utils.Database) -> None:
+    # what the page asked suggestions for, and the per-session summaries the statistics read (summary.py)
+    db["events"].add_column("locale", str)
+    db["events"].add_column("product", str)
+    for statement in SUMMARY_DDL:
+        db.execute(statement.format(text="TEXT", bigint="INTEGER"))
+    refresh(db.conn.cursor(), "sqlite")  # the sessions already recorded
+
+
 # The names are those the tables were first created under (by their former modules), so existing
 # databases are upgraded in place.
 MIGRATIONS: list[Migration] = [
@@ -96,4 +106,5 @@ MIGRATIONS: list[Migration] = [
     ("tickets-002-gap-runs", _gap_runs_v1),
     ("gap-runs-002-kb", _gap_runs_kb),
     ("events-003-stats-indexes", _events_stats_indexes),
+    ("events-004-session-summaries", _session_summaries),
 ]
