@@ -31,23 +31,25 @@ DIALECTS = {
 }
 BREAKDOWNS = ("day", "mode", "locale", "product")
 
-_CLASSED = """WITH classed AS MATERIALIZED (
-  SELECT session_id, substr(started_at, 1, 10) AS day, mode, locale, product, {classify} AS kind
+# One pass over the period's sessions (a covering index): sessions per class and, with ``detail``, per
+# (day, mode, locale, product) cell, folded into each breakdown by ``read_rollup``.
+_CELLS = """SELECT 'cell' AS what, {day} AS key, {classify} AS kind, {mode} AS mode, {locale} AS locale,
+    {product} AS product, count(*) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e
   FROM session_facts WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
-)"""
-_COUNTS = "SELECT 'count' AS what, '' AS key, kind, count(*) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e FROM classed GROUP BY kind"
-_BREAKDOWN = "SELECT '{name}', coalesce({name}, ''), kind, count(*), 0, 0, 0, 0 FROM classed GROUP BY {name}, kind"
-_ARTICLES = """SELECT 'article', article_id, '', sum(shown), sum(opened), sum(confirmed), sum(potential), sum(bad) FROM (
+  GROUP BY {group}"""
+_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown), sum(opened), sum(confirmed), sum(potential),
+    sum(bad) FROM (
   SELECT article_id, shown, opened, 0 AS confirmed, 0 AS potential, bad FROM session_articles
     WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
   UNION ALL
   SELECT a.article_id, 0, 0, CASE WHEN c.kind = 'confirmed' AND a.good = 1 THEN 1 ELSE 0 END,
     CASE WHEN c.kind = 'potential' THEN 1 ELSE 0 END, 0
-  FROM session_articles a JOIN classed c ON c.session_id = a.session_id
+  FROM session_articles a JOIN (SELECT kb, session_id, {classify} AS kind FROM session_facts) AS c
+    ON c.kb = a.kb AND c.session_id = a.session_id
   WHERE a.kb = %(kb)s AND a.started_at >= %(start)s AND a.started_at < %(end)s AND a.opened = 1
 ) AS pairs GROUP BY article_id"""
-_QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', count(*) AS n, 0, 0, 0, 0 FROM session_queries
-  WHERE kb = %(kb)s AND kind = '{kind}' AND started_at >= %(start)s AND started_at < %(end)s
+_QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', '', '', '', count(*) AS n, 0, 0, 0, 0
+  FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}' AND started_at >= %(start)s AND started_at < %(end)s
   GROUP BY query ORDER BY n DESC, query LIMIT %(top)s) AS {kind}"""
 
 
@@ -62,19 +64,23 @@ class Rollup:
 
 def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
-    parts = [_COUNTS, *(_BREAKDOWN.format(name=b) for b in BREAKDOWNS if detail), _ARTICLES,
-             *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
-    sql = _CLASSED.format(classify=classify) + "\n" + "\nUNION ALL\n".join(parts)
+    columns = {"day": "substr(started_at, 1, 10)", "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
+               "product": "coalesce(product, '')"}
+    cells = _CELLS.format(classify=classify, group=", ".join(["kind", *(columns.values() if detail else [])]),
+                          **(columns if detail else dict.fromkeys(columns, "''")))
+    parts = [cells, _ARTICLES.format(classify=classify), *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
+    sql = "\nUNION ALL\n".join(parts)
     return re.sub(r"%\((\w+)\)s", r":\1", sql) if dialect == "sqlite" else sql
 
 
 def read_rollup(rows) -> Rollup:
     out = Rollup(queries={"unanswered": [], "need_help": []})
-    for what, key, kind, a, b, c, d, e in rows:
-        if what == "count":
-            out.counts[kind] = int(a)
-        elif what in BREAKDOWNS:
-            out.by.setdefault(what, {}).setdefault(key, {})[kind] = int(a)
+    for what, key, kind, mode, locale, product, a, b, c, d, e in rows:
+        if what == "cell":
+            out.counts[kind] = out.counts.get(kind, 0) + int(a)
+            for name, value in zip(BREAKDOWNS, (key, mode, locale, product) if key else ()):  # key: the day
+                cell = out.by.setdefault(name, {}).setdefault(value, {})
+                cell[kind] = cell.get(kind, 0) + int(a)
         elif what == "article":
             out.articles.append((key, int(a), int(b), int(c), int(d), int(e)))
         else:

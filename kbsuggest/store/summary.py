@@ -35,7 +35,9 @@ SUMMARY_DDL = (
         mode {text}, locale {text}, product {text}, first_signal {bigint}, last_signal {bigint}, first_ticket {bigint},
         last_at {bigint}, helpful INTEGER, unhelpful INTEGER, opened INTEGER, unanswered INTEGER,
         PRIMARY KEY (kb, session_id))""",
-    "CREATE INDEX session_facts_started ON session_facts (kb, started_at)",
+    # covering: the statistics read a period's sessions from the index alone
+    """CREATE INDEX session_facts_started ON session_facts (kb, started_at, mode, locale, product, first_signal,
+        last_signal, first_ticket, last_at, helpful, unhelpful, opened)""",
     """CREATE TABLE session_articles (kb {text} NOT NULL, session_id {text} NOT NULL, article_id {text} NOT NULL,
         started_at {text} NOT NULL, shown INTEGER, opened INTEGER, good INTEGER, bad INTEGER,
         PRIMARY KEY (kb, session_id, article_id))""",
@@ -76,12 +78,11 @@ WHERE p.article_id IS NOT NULL
 GROUP BY p.kb, p.session_id, p.article_id, f.started_at"""
 
 # What the Python rules need to find a session's queries: its suggestion lists in time order, and its
-# "I still need help" answers.
-_QUERY_EVENTS = """SELECT e.kb, e.session_id, e.type, e.query,
+# "I still need help" answers (sessions never shown a list get no row: session_queries copies their start).
+# Sorted in Python: an ORDER BY on the time makes SQLite pick the (kb, at) index and scan the KB's every event.
+_QUERY_EVENTS = """SELECT e.kb, e.session_id, e.at, e.id, e.type, e.query,
     CASE WHEN coalesce(e.suggestions, '[]') IN ('[]', '') THEN 1 ELSE 0 END AS empty
-  FROM events e JOIN session_facts f ON f.kb = e.kb AND f.session_id = e.session_id
-  WHERE {where} AND (e.type = 'suggestions_shown' OR e.type = 'feedback' AND coalesce(e.helpful, 0) = 0)
-  ORDER BY e.kb, e.session_id, e.at, e.id"""
+  FROM events e WHERE {where} AND e.type IN ('suggestions_shown', 'feedback') AND coalesce(e.helpful, 0) = 0"""
 
 _ONE = "e.kb = %(kb)s AND e.session_id = %(session)s"
 _ALL = "1 = 1"
@@ -120,7 +121,7 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
             cur.execute(f"DELETE FROM {table} WHERE kb = {p} AND session_id = {p}", [kb, session])
     cur.execute(facts, params)
     cur.execute(articles, params)
-    rows = cur.execute(query_events, params).fetchall()
+    rows = sorted(cur.execute(query_events, params).fetchall(), key=lambda r: (r[0], r[1], r[2], r[3]))
     found = [(k, s, kind, q) for (k, s), events in _by_session(rows) for kind, q in session_queries(events)]
     if found:
         cur.executemany(f"INSERT INTO session_queries (kb, session_id, kind, query, started_at) "
@@ -130,7 +131,7 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
 
 def _by_session(rows: Iterable[tuple]) -> Iterable[tuple[tuple[str, str], list[tuple[str, str, bool]]]]:
     current, events = None, []
-    for kb, session, kind, query, empty in rows:
+    for kb, session, _at, _id, kind, query, empty in rows:
         if (kb, session) != current:
             if current is not None:
                 yield current, events
