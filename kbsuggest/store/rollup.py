@@ -37,17 +37,14 @@ _CELLS = """SELECT 'cell' AS what, {day} AS key, {classify} AS kind, {mode} AS m
     {product} AS product, count(*) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e
   FROM session_facts WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
   GROUP BY {group}"""
-_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown), sum(opened), sum(confirmed), sum(potential),
-    sum(bad) FROM (
-  SELECT article_id, shown, opened, 0 AS confirmed, 0 AS potential, bad FROM session_articles
-    WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
-  UNION ALL
-  SELECT a.article_id, 0, 0, CASE WHEN c.kind = 'confirmed' AND a.good = 1 THEN 1 ELSE 0 END,
-    CASE WHEN c.kind = 'potential' THEN 1 ELSE 0 END, 0
-  FROM session_articles a JOIN (SELECT kb, session_id, {classify} AS kind FROM session_facts) AS c
-    ON c.kb = a.kb AND c.session_id = a.session_id
-  WHERE a.kb = %(kb)s AND a.started_at >= %(start)s AND a.started_at < %(end)s AND a.opened = 1
-) AS pairs GROUP BY article_id"""
+# The rules read the session's facts copied into each pair; ``opened`` there is the pair's, which implies
+# the session's for the pairs it counts as potential.
+_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown), sum(opened),
+    sum(CASE WHEN good = 1 AND kind = 'confirmed' THEN 1 ELSE 0 END),
+    sum(CASE WHEN opened = 1 AND kind = 'potential' THEN 1 ELSE 0 END), sum(bad)
+  FROM (SELECT article_id, shown, opened, good, bad, {classify} AS kind FROM session_articles
+        WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s) AS pairs
+  GROUP BY article_id"""
 _QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', '', '', '', count(*) AS n, 0, 0, 0, 0
   FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}' AND started_at >= %(start)s AND started_at < %(end)s
   GROUP BY query ORDER BY n DESC, query LIMIT %(top)s) AS {kind}"""

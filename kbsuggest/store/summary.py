@@ -9,7 +9,8 @@ in the same transaction — arrival order is not time order, and the rows always
   suggestion), the mode, locale and product of that first list, and the facts the deflection rules read
   (first and last signal, first ticket, last event, as integer microseconds; rated helpful, rated
   unhelpful, opened, shown an empty list);
-- ``session_articles``: per session and article: shown, opened (or rated), rated helpful, "still need help";
+- ``session_articles``: per session and article: shown, opened (or rated), rated helpful, "still need help",
+  and a copy of the session's facts;
 - ``session_queries``: per session, the queries that got no suggestion (``unanswered``, keystroke prefixes
   dropped) and the queries of "I still need help" answers (``need_help``), normalised by
   ``kbsuggest/events/deflection.py``, which owns those rules.
@@ -38,10 +39,13 @@ SUMMARY_DDL = (
     # covering: the statistics read a period's sessions from the index alone
     """CREATE INDEX session_facts_started ON session_facts (kb, started_at, mode, locale, product, first_signal,
         last_signal, first_ticket, last_at, helpful, unhelpful, opened)""",
+    # with a copy of the session's facts, so an article's confirmed and potential sessions need no join
     """CREATE TABLE session_articles (kb {text} NOT NULL, session_id {text} NOT NULL, article_id {text} NOT NULL,
         started_at {text} NOT NULL, shown INTEGER, opened INTEGER, good INTEGER, bad INTEGER,
-        PRIMARY KEY (kb, session_id, article_id))""",
-    "CREATE INDEX session_articles_started ON session_articles (kb, started_at, article_id, shown, opened, bad)",
+        first_signal {bigint}, last_signal {bigint}, first_ticket {bigint}, last_at {bigint}, helpful INTEGER,
+        unhelpful INTEGER, PRIMARY KEY (kb, session_id, article_id))""",
+    """CREATE INDEX session_articles_started ON session_articles (kb, started_at, article_id, shown, opened, good, bad,
+        first_signal, last_signal, first_ticket, last_at, helpful, unhelpful)""",
     """CREATE TABLE session_queries (kb {text} NOT NULL, session_id {text} NOT NULL, kind {text} NOT NULL,
         query {text} NOT NULL, started_at {text} NOT NULL, PRIMARY KEY (kb, session_id, kind, query))""",
     "CREATE INDEX session_queries_started ON session_queries (kb, kind, started_at, query)",
@@ -65,17 +69,20 @@ SELECT ev.kb, ev.session_id, f.at, f.mode, f.locale, f.product,
 FROM ev JOIN firsts f ON f.kb = ev.kb AND f.session_id = ev.session_id AND f.n = 1
 GROUP BY ev.kb, ev.session_id, f.at, f.mode, f.locale, f.product"""
 
-_ARTICLES = """INSERT INTO session_articles (kb, session_id, article_id, started_at, shown, opened, good, bad)
+_ARTICLES = """INSERT INTO session_articles (kb, session_id, article_id, started_at, shown, opened, good, bad,
+    first_signal, last_signal, first_ticket, last_at, helpful, unhelpful)
 WITH ev AS ({ev}), pairs AS (
   SELECT ev.kb, ev.session_id, {shown_id} AS article_id, 1 AS shown, 0 AS opened, 0 AS good, 0 AS bad
     FROM ev {shown} WHERE ev.type = 'suggestions_shown'
   UNION ALL
   SELECT kb, session_id, article_id, 0, 1, good, bad FROM ev WHERE signal = 1
 )
-SELECT p.kb, p.session_id, p.article_id, f.started_at, max(p.shown), max(p.opened), max(p.good), max(p.bad)
+SELECT p.kb, p.session_id, p.article_id, f.started_at, max(p.shown), max(p.opened), max(p.good), max(p.bad),
+  f.first_signal, f.last_signal, f.first_ticket, f.last_at, f.helpful, f.unhelpful
 FROM pairs p JOIN session_facts f ON f.kb = p.kb AND f.session_id = p.session_id
 WHERE p.article_id IS NOT NULL
-GROUP BY p.kb, p.session_id, p.article_id, f.started_at"""
+GROUP BY p.kb, p.session_id, p.article_id, f.started_at, f.first_signal, f.last_signal, f.first_ticket, f.last_at,
+  f.helpful, f.unhelpful"""
 
 # What the Python rules need to find a session's queries: its suggestion lists in time order, and its
 # "I still need help" answers (sessions never shown a list get no row: session_queries copies their start).
