@@ -6,6 +6,7 @@ Screenshots go to ``test-artifacts/`` (gitignored): dashboard-desktop.png, dashb
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -16,7 +17,7 @@ from test_dashboard import seed_random
 
 pytestmark = pytest.mark.browser
 
-from browser_support import axe_violations, browser, context, kb, screenshot, serve  # noqa: F401,E402  (fixtures)
+from browser_support import ARTIFACTS, axe_violations, browser, context, kb, screenshot, serve  # noqa: F401,E402  (fixtures)
 
 CUSTOM = {"from": "2026-10-31", "to": "2026-11-05"}
 
@@ -24,7 +25,17 @@ CUSTOM = {"from": "2026-10-31", "to": "2026-11-05"}
 @pytest.fixture
 def seeded(kb, tmp_path):  # noqa: F811
     server = serve(kb, tmp_path)
-    seed_random(server.server.config.app.state.store)
+    store = server.server.config.app.state.store
+    seed_random(store)
+    store.save_gap_run("default", {"as_of": "2026-11-05", "tickets": 412, "resolved": 380, "covered": 300,
+                                   "uncovered": 80, "unclustered": 9, "gaps": 2},
+                       [{"rank": 1, "kind": "missing", "title": "Change the invoice address", "keywords": '["invoice"]',
+                         "size": 31, "impact": 31.0, "article_id": None, "ticket_ids": "[]", "change": "new"},
+                        {"rank": 2, "kind": "failing", "title": "Reset your password", "keywords": '["reset"]',
+                         "size": 12, "impact": 9.5, "article_id": "password-reset", "ticket_ids": "[]", "change": "growing"}])
+    metrics = {"systems": {"kbsuggest": {"ranking": {"hit@3": {"micro": {"value": 0.874}}},
+                                         "threshold": {"at_configured": {"threshold": 0.42, "deflection": {"micro": {"value": 0.47}}}}}}}
+    store.record_evaluation("default", {"tickets": "tickets.csv", "metrics": json.dumps(metrics)})
     yield server
     server.stop()
 
@@ -83,8 +94,13 @@ def test_donut_numbers_equal_stats_deflection_and_the_period_picker_works(contex
     page.locator("#defs").wait_for(state="attached")
     page.locator("details summary").first.click()  # the definitions, a click away
     assert "rated helpful" in page.locator("#defs").text_content()
+    assert "47.0%" in page.locator("#headline").text_content() and "87.4%" in page.locator("#headline").text_content()
+    assert page.locator("#gaps tbody tr").count() == 2
     screenshot(page, "dashboard-desktop")
     assert axe_violations(page) == []
+    page.locator("details summary").first.click()  # closed again: the top of the page for the README
+    page.set_viewport_size({"width": 1000, "height": 1000})
+    page.screenshot(path=str(ARTIFACTS / "dashboard-top.png"))
 
     now = datetime.now(timezone.utc)
     first = now.replace(day=1)
