@@ -17,14 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 
 from kbsuggest.errors import InvalidPeriodError
+from kbsuggest.store import Store
+from kbsuggest.store.rollup import Rollup
 from kbsuggest.timestamps import utc_iso
-
-if TYPE_CHECKING:  # the store imports the query rules below (store/summary.py)
-    from kbsuggest.store import Store
-    from kbsuggest.store.rollup import Rollup
 
 DEFAULT_PERIOD = timedelta(days=30)
 # Period bounds outside these are refused: a day after 9999-12-31 or a +14:00 offset on 0001-01-01 does
@@ -92,10 +89,6 @@ def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
     return begin, stop
 
 
-def _norm(query: str) -> str:
-    return " ".join(query.lower().split())
-
-
 # The rules above, over each session's facts (``kbsuggest/store/summary.py``: times in integer microseconds,
 # NULL when there is none; flags 0/1). The store evaluates them where the events are.
 CLASSIFY = """CASE
@@ -107,26 +100,6 @@ CLASSIFY = """CASE
   ELSE 'unengaged' END"""
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
-
-
-def _unanswered(shown: list[tuple[str, bool]]) -> set[str]:
-    """Queries that got no suggestion, minus those the visitor kept typing past (keystroke prefixes); ``shown``
-    is one session's (query, nothing shown) in time order."""
-    queries = [(_norm(query), empty) for query, empty in shown]
-    found = set()
-    for i, (query, empty) in enumerate(queries):
-        if empty and query and not any(later.startswith(query) and later != query for later, _ in queries[i + 1:]):
-            found.add(query)
-    return found
-
-
-def session_queries(events: list[tuple[str, str, bool]]) -> set[tuple[str, str]]:
-    """The queries one session contributes, as ``("unanswered" | "need_help", normalised query)``, from its
-    suggestion lists and "I still need help" answers in time order: ``(type, query, shown nothing)``. The
-    store keeps them per session (``kbsuggest/store/summary.py``) as events arrive."""
-    unanswered = _unanswered([(q, empty) for kind, q, empty in events if kind == "suggestions_shown"])
-    need_help = {_norm(q) for kind, q, _ in events if kind == "feedback"} - {""}
-    return {("unanswered", q) for q in unanswered} | {("need_help", q) for q in need_help}
 
 
 def rates(counts: dict[str, int]) -> dict[str, float | None]:

@@ -12,8 +12,8 @@ in the same transaction — arrival order is not time order, and the rows always
 - ``session_articles``: per session and article: shown, opened (or rated), rated helpful, "still need help",
   and a copy of the session's facts;
 - ``session_queries``: per session, the queries that got no suggestion (``unanswered``, keystroke prefixes
-  dropped) and the queries of "I still need help" answers (``need_help``), normalised by
-  ``kbsuggest/events/deflection.py``, which owns those rules.
+  dropped) and the queries of "I still need help" answers (``need_help``), by ``kbsuggest/text.py``'s
+  rules (``session_queries``).
 
 ``rebuild`` recomputes every session at once (a migration on an existing database; bulk loads).
 """
@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kbsuggest.events.deflection import session_queries
 from kbsuggest.store.rollup import DIALECTS
+from kbsuggest.text import session_queries
 
 SESSION_KEYS = ("kb", "session_id")
 FACT_COLUMNS = ("kb", "session_id", "started_at", "mode", "locale", "product", "first_signal", "last_signal",
