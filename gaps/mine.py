@@ -76,8 +76,10 @@ class MiningResult:
         return self.unclustered / self.uncovered if self.uncovered else 0.0
 
 
-def encode(embedder: Embedder, texts: list[str], progress: Progress, batch: int = 256) -> np.ndarray:
-    """Embed each distinct text once (the same short title recurs across many tickets)."""
+def encode(embedder: Embedder, texts: list[str], progress: Progress, batch: int | None = None) -> np.ndarray:
+    """Embed each distinct text once (the same short title recurs across many tickets), in batches of 256
+    (or the embedder's ``preferred_batch``: gaps.distributed hands each call to several workers)."""
+    batch = batch or getattr(embedder, "preferred_batch", 256)
     unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
     advance = progress("embedding tickets", len(unique))
     parts = []

@@ -64,10 +64,16 @@ def _tqdm_progress(stage: str, total: int):
               help="Directory for gaps.html, gaps.csv and gaps.json.")
 @click.option("--as-of", type=click.DateTime(), help="Date the trend counts back from; default: the newest ticket.")
 @click.option("--no-progress", "quiet", is_flag=True, help="No progress bar.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run redaction, embedding and coverage on the Dask cluster of "
+              "this scheduler (tcp://HOST:8786); its workers must see the index and model paths.")
+@click.option("--workers", type=int, help="Run them on a local Dask cluster of this many worker processes.")
 @kb_option
 @click.pass_context
-def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, kb: str) -> None:
+def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, scheduler: str | None, workers: int | None,
+         kb: str) -> None:
     """Find the recurring questions no article answers in KB --kb; write the report to --out."""
+    from contextlib import nullcontext
+
     from gaps.job import run_gap_job
     from gaps.mine import no_progress
     from gaps.report import summary_lines, write_report
@@ -75,8 +81,15 @@ def gaps(ctx: click.Context, out_dir: Path, as_of, quiet: bool, kb: str) -> None
 
     obj = ctx.find_object(CLIContext)
     settings = obj.settings()
-    result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress,
-                         kb=obj.kb(kb, settings).name, store=obj.store(settings))
+    name = obj.kb(kb, settings).name
+    runner = None
+    if scheduler or workers is not None:
+        from gaps.distributed import DaskRunner
+
+        runner = DaskRunner(settings, name, scheduler, workers)
+    with runner or nullcontext():
+        result = run_gap_job(settings, as_of=as_of, progress=no_progress if quiet else _tqdm_progress,
+                             kb=name, store=obj.store(settings), runner=runner)
     paths = write_report(result, out_dir)
     for line in summary_lines(result):
         echo(line)
