@@ -47,7 +47,8 @@ def test_finds_the_reserved_gap_topics_and_writes_a_report_without_pii(sample_kb
     assert result.output.startswith("imported 44 tickets (44 new, 0 updated)")
     result = runner.invoke(main, ["gaps", "--out", str(tmp_path / "out"), "--no-progress"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "43 resolved tickets: 11 covered, 32 uncovered, 6 gaps, 7 unclustered (22%)"
+    assert result.output.splitlines()[0] == ("43 resolved tickets: 11 covered, 32 uncovered; mined 32 tickets, 0 still need help, "
+                                             "0 no-result queries: 6 gaps, 7 unclustered (22%)")
 
     report = json.loads((tmp_path / "out" / "gaps.json").read_text())
     found = [(g["kind"], sorted({TOPIC[i] for i in g["ticket_ids"]})) for g in report["gaps"]]
