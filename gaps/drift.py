@@ -1,8 +1,9 @@
 """Drift and staleness alarms: what changed around articles that used to work, and gaps that came back.
 
 - ``rising_after_update``: an article covers tickets, and since it was last updated (its front matter's
-  ``updated``) they arrive at least ``RISE`` times as fast as in the same span before (at most 90 days
-  each side, at least a week after): the update, or the product around it, broke something.
+  ``updated``) they arrive at least ``RISE`` times as fast as before it (at most 90 days each side, at
+  least a week after and, since the tickets must show a "before", 30 days before): the update, or the
+  product around it, broke something.
 - ``reopening``: the tickets agents resolved with an article are reopened at least twice as often as the
   KB's resolved tickets are overall (the baseline is the KB's own), with ``min_tickets`` reopened at least.
 - ``returned``: a gap of this run that no gap of the last run matches but one of an earlier run does
@@ -23,6 +24,7 @@ from gaps.view import RedactedTicket
 RISE = 1.5  # after/before rate ratio of a rising article (trend_label calls +25% "rising"; alarms are rarer)
 SPAN = timedelta(days=90)
 MIN_AFTER = timedelta(days=7)
+MIN_BEFORE = timedelta(days=30)  # the tickets must reach this far back before the update
 
 
 def _alarm(kind: str, title: str, detail: str, article_id: str | None = None, gap: int | None = None) -> dict:
@@ -32,6 +34,7 @@ def _alarm(kind: str, title: str, detail: str, article_id: str | None = None, ga
 def rising_after_update(result: MiningResult, created: dict[str, str], updated: dict[str, str],
                         titles: dict[str, str], min_tickets: int) -> list[dict]:
     as_of = datetime.fromisoformat(result.as_of)
+    earliest = min((parse_day(s) for s in created.values() if s), default=as_of)
     by_article: dict[str, list[datetime]] = {}
     for item in result.covered_items:
         by_article.setdefault(item["article_id"], []).append(parse_day(created[item["id"]]))
@@ -40,16 +43,16 @@ def rising_after_update(result: MiningResult, created: dict[str, str], updated: 
         if not updated.get(article):
             continue
         since = datetime.fromisoformat(str(updated[article])[:10])
-        after_span = min(as_of - since, SPAN)
-        if after_span < MIN_AFTER:
+        after_span, before_span = min(as_of - since, SPAN), min(since - earliest, SPAN)
+        if after_span < MIN_AFTER or before_span < MIN_BEFORE:  # a rise needs a "before" the tickets show
             continue
         after = sum(since <= s <= as_of for s in stamps)
-        before = sum(since - SPAN <= s < since for s in stamps)
-        rate_after, rate_before = after / after_span.days, before / SPAN.days
+        before = sum(since - before_span <= s < since for s in stamps)
+        rate_after, rate_before = after / after_span.days, before / before_span.days
         if after >= min_tickets and rate_after >= RISE * rate_before:
             alarms.append(_alarm("rising_after_update", titles.get(article, article),
                                  f"{after} tickets in the {after_span.days} days since its update on {since:%Y-%m-%d} "
-                                 f"({rate_after * 30:.1f}/30 days) vs {before} in the 90 days before "
+                                 f"({rate_after * 30:.1f}/30 days) vs {before} in the {before_span.days} days before "
                                  f"({rate_before * 30:.1f}/30 days)", article_id=article))
     return alarms
 
