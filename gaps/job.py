@@ -31,7 +31,7 @@ def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester:
                 as_of: datetime | None = None, progress: Progress = no_progress, kb: str = "default",
                 store: Store | None = None) -> MiningResult:
     store = store or open_store(settings)
-    tickets = load_redacted(store, kb, settings.gap_description_chars)
+    tickets = load_redacted(store, kb, settings.gap_description_chars, progress)
     if not any(t.resolved for t in tickets):
         raise ConfigError(f"no resolved tickets of KB {kb!r} in {str(settings.db_path)!r}; import some with "
                           f"`kbsuggest tickets import FILE --kb {kb}`")

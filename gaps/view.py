@@ -56,6 +56,13 @@ def redacted(ticket: Ticket, description_chars: int = 200) -> RedactedTicket:
                           redact(ticket.resolution) if ticket.resolution else "", ticket.reopens)
 
 
-def load_redacted(store: Store, kb: str, description_chars: int = 200) -> list[RedactedTicket]:
-    """Every imported ticket of ``kb``, oldest first, with PII redacted."""
-    return [redacted(t, description_chars) for t in store.tickets(kb)]
+def load_redacted(store: Store, kb: str, description_chars: int = 200, progress=None) -> list[RedactedTicket]:
+    """Every imported ticket of ``kb``, oldest first, with PII redacted; ``progress(stage, total)`` as in
+    ``gaps.mine.Progress``."""
+    tickets = store.tickets(kb)
+    advance = progress("redacting", len(tickets)) if progress else (lambda n: None)
+    out = []
+    for start in range(0, len(tickets), 1000):
+        out += [redacted(t, description_chars) for t in tickets[start:start + 1000]]
+        advance(len(tickets[start:start + 1000]))
+    return out
