@@ -268,3 +268,33 @@ def test_weights_and_ticket_links_are_validated(tmp_path):
     assert make_settings(tmp_path, gap_signal_weights={"no_result": 0.1}).gap_signal_weights == {
         "ticket": 1.0, "still_need_help": 0.5, "no_result": 0.1}
     assert datetime.fromisoformat("2026-11-30T00:00:00")  # as_of format the alarms read
+
+
+@pytest.mark.model
+def test_default_model_finds_scim_and_powerpoint_and_the_widget_queries_join_powerpoint(tmp_path):
+    """The default embedder (int8 ONNX all-MiniLM-L6-v2), default settings, the sample KB and tickets: SCIM and
+    PowerPoint are gaps of their own (missed before the graph's k was bounded on small sets), every uncovered
+    ticket is accounted for; with the widget's sessions added, the PowerPoint session's queries join the gap
+    of the PowerPoint tickets. (On 22-28 items the cut is fragile: with the widget items, PowerPoint and bulk
+    delete, both about dashboards, may share one gap.)"""
+    from kbsuggest.embed import make_embedder
+    from kbsuggest.embed.models import INT8_FILE, models_dir
+
+    if not (models_dir() / INT8_FILE).is_file():
+        pytest.skip(f"no {INT8_FILE} in {models_dir()} (run `kbsuggest models export`)")
+    settings = make_settings(tmp_path, embedder="onnx", model_path=models_dir() / INT8_FILE)
+    embedder = make_embedder(settings)
+    build_index(REPO / "articles", settings, embedder)
+    store = SQLiteStore(settings.db_path)
+    import_tickets(store, "default", TICKETS)
+    result = run_gap_job(settings, embedder, store=store)
+    assert sorted(sorted({TOPIC[i] for i in g.ticket_ids}) for g in result.gaps) == [
+        ["bulk-delete"], ["dark-mode"], ["failing"], ["merge-workspaces"], ["noise", "powerpoint"], ["scim"]]
+    in_gaps = {i for g in result.gaps if g.kind == "missing" for i in g.ticket_ids}
+    uncovered = {i for i in TOPIC if i != "T900"} - {c["id"] for c in result.covered_items}
+    assert uncovered == in_gaps | {u["id"] for u in result.unclustered_items}
+
+    store.record_events("default", WIDGET)
+    result = run_gap_job(settings, embedder, store=store)
+    gap = next(g for g in result.gaps if "T013" in g.ticket_ids)
+    assert sorted(i.split(":")[1] for i in gap.ticket_ids if result.signal_of(i) == "no_result") == ["sess-0001", "sess-0002"]
