@@ -99,7 +99,8 @@ def gap_html(gap: Gap, template: str | None) -> str:
                 f"resolved these tickets: {linked}. Rewrite or retitle it.</p>")
     elif gap.internal_article:
         note = f"<p>Only the internal article <code>{escape(gap.internal_article)}</code> answers these: publish a public version.</p>"
-    examples = "".join(f"<li>{escape(e['text'])} {ticket_link(e['id'], e['signal'], template)}</li>" for e in gap.examples)
+    examples = "".join(f"<li>{escape(e['text'])} {ticket_link(e['id'], e.get('signal', 'ticket'), template)}</li>"
+                       for e in gap.examples)
     steps = "".join(f"<li>{escape(s)}</li>" for s in gap.steps)
     return (f'<section class="gap" id="gap-{gap.rank}"><h2>{gap.rank}. {escape(gap.title)}</h2>'
             f'<p>{badges} <span class="change">{gap.change}</span> · impact <b>{gap.impact:g}</b> · '

@@ -9,7 +9,7 @@ from gaps.drift import drift_alarms
 from gaps.mine import MiningResult, Progress, no_progress, mine_gaps
 from gaps.runs import compare_with_last_run, save_run
 from gaps.signals import load_widget_signals
-from gaps.view import load_redacted
+from gaps.view import redact_all
 from kbsuggest.config import Settings
 from kbsuggest.embed import Embedder, make_embedder
 from kbsuggest.errors import ConfigError, KBSuggestError
@@ -31,14 +31,15 @@ def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester:
                 as_of: datetime | None = None, progress: Progress = no_progress, kb: str = "default",
                 store: Store | None = None) -> MiningResult:
     store = store or open_store(settings)
-    tickets = load_redacted(store, kb, settings.gap_description_chars, progress)
-    if not any(t.resolved for t in tickets):
+    raw = store.tickets(kb)
+    if not any(t.resolved for t in raw):
         raise ConfigError(f"no resolved tickets of KB {kb!r} in {str(settings.db_path)!r}; import some with "
                           f"`kbsuggest tickets import FILE --kb {kb}`")
     widget = load_widget_signals(store, kb)
     embedder = embedder or make_embedder(settings)
     # Without an index every ticket would look like a gap: refuse (IndexNotFoundError says what to run).
     suggester = suggester or load_suggester(settings, embedder, kb, store)
+    tickets = redact_all(raw, settings.gap_description_chars, progress)
     result = mine_gaps(tickets, settings, embedder, suggester, as_of, progress, widget)
     history = store.gap_run_history(kb)
     compare_with_last_run(store, kb, result)

@@ -66,7 +66,7 @@ class Gap:
     @property
     def widget_only(self) -> bool:
         """No ticket in it: only the widget's signals found this gap."""
-        return self.signals.get("ticket", 0) == 0
+        return bool(self.signals) and self.signals.get("ticket", 0) == 0
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, **asdict(self), "size": self.size, "widget_only": self.widget_only}

@@ -56,10 +56,13 @@ def redacted(ticket: Ticket, description_chars: int = 200) -> RedactedTicket:
                           redact(ticket.resolution) if ticket.resolution else "", ticket.reopens)
 
 
-def load_redacted(store: Store, kb: str, description_chars: int = 200, progress=None) -> list[RedactedTicket]:
-    """Every imported ticket of ``kb``, oldest first, with PII redacted; ``progress(stage, total)`` as in
-    ``gaps.mine.Progress``."""
-    tickets = store.tickets(kb)
+def load_redacted(store: Store, kb: str, description_chars: int = 200) -> list[RedactedTicket]:
+    """Every imported ticket of ``kb``, oldest first, with PII redacted."""
+    return redact_all(store.tickets(kb), description_chars)
+
+
+def redact_all(tickets: list[Ticket], description_chars: int = 200, progress=None) -> list[RedactedTicket]:
+    """``tickets`` redacted, in order; ``progress(stage, total)`` as in ``gaps.mine.Progress``."""
     advance = progress("redacting", len(tickets)) if progress else (lambda n: None)
     out = []
     for start in range(0, len(tickets), 1000):
