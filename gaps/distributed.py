@@ -126,7 +126,7 @@ def _suggest_task(settings: Settings, kb: str, work: tuple) -> list:
 
 # ---- in the calling process: drop-in stand-ins for what gaps.mine and gaps.view use ----
 
-def redact_all(runner: DaskRunner, tickets: list["Ticket"]) -> list["RedactedTicket"]:
+def redact_on_workers(runner: DaskRunner, tickets: list["Ticket"]) -> list["RedactedTicket"]:
     return [t for part in runner.map(_redact_task, _chunks(tickets, TICKETS_PER_TASK)) for t in part]
 
 
