@@ -73,6 +73,15 @@ def _cuts(tree: np.ndarray, n: int, min_size: int):
         yield fcluster(tree, count, "maxclust").astype(np.int64) - 1
 
 
+def small_set_neighbours(n: int, neighbours: int, min_size: int) -> int:
+    """The graph's k for ``n`` rows: ``neighbours``, but no more than ln n (about what a k-nearest-neighbour
+    graph needs to stay connected) on small sets, and no fewer than ``min_size - 1`` (a smallest gap's members
+    can then all be each other's neighbours). On a few dozen tickets, 5 neighbours each are more than most
+    topics have members, so every topic's tickets must link into others and the best cut lumps them; from 149
+    rows on (ln n >= 5) this is ``neighbours`` itself, so no leave-one-out set (328 to 3,080 rows) changes."""
+    return int(min(neighbours, max(min_size - 1, np.floor(np.log(max(n, 2))))))
+
+
 def best_cut(vectors: np.ndarray, tree: np.ndarray, min_size: int, neighbours: int,
              scored: int = 2000, seed: int = 0, rounds: int = 20) -> np.ndarray:
     """Labels (0..k-1) of the cut of ``tree`` (a scipy linkage of unit ``vectors``) with the highest
@@ -82,7 +91,7 @@ def best_cut(vectors: np.ndarray, tree: np.ndarray, min_size: int, neighbours: i
     rows = np.arange(len(vectors))
     if len(rows) > scored:
         rows = np.sort(np.random.default_rng(seed).choice(len(rows), scored, replace=False))
-    edges = knn_graph(vectors[rows], neighbours)
+    edges = knn_graph(vectors[rows], small_set_neighbours(len(rows), neighbours, min_size))
     full, cuts = [], []
     for labels in _cuts(tree, len(vectors), min_size):
         full.append(labels)

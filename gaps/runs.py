@@ -11,7 +11,7 @@ from kbsuggest.store import Store
 SAME_GAP_OVERLAP = 0.3  # share of the smaller gap's tickets two gaps must share to be the same gap
 
 
-def _same(gap, previous: dict, previous_ids: set[str]) -> bool:
+def same_gap(gap, previous: dict, previous_ids: set[str]) -> bool:
     if gap.kind == "failing" or previous["kind"] == "failing":
         return gap.kind == previous["kind"] and gap.article_id == previous["article_id"]
     shared = len(previous_ids.intersection(gap.ticket_ids))
@@ -26,7 +26,7 @@ def compare_with_last_run(store: Store, kb: str, result) -> None:
     ids = [set(json.loads(p["ticket_ids"])) for p in previous]
     matched = set()
     for gap in result.gaps:
-        match = next((j for j, p in enumerate(previous) if j not in matched and _same(gap, p, ids[j])), None)
+        match = next((j for j, p in enumerate(previous) if j not in matched and same_gap(gap, p, ids[j])), None)
         if match is None:
             gap.change = "new"
             continue
@@ -42,7 +42,8 @@ def save_run(store: Store, kb: str, result) -> int:
     run = {"as_of": result.as_of, "tickets": result.tickets, "resolved": result.resolved, "covered": result.covered,
            "uncovered": result.uncovered, "unclustered": result.unclustered, "gaps": len(result.gaps)}
     gaps = [{"rank": g.rank, "kind": g.kind, "title": g.title, "keywords": json.dumps(g.keywords), "size": g.size,
-             "impact": g.impact, "article_id": g.article_id, "ticket_ids": json.dumps(g.ticket_ids), "change": g.change}
+             "impact": g.impact, "article_id": g.article_id, "ticket_ids": json.dumps(g.ticket_ids), "change": g.change,
+             "signals": json.dumps(g.signals)}
             for g in result.gaps]
     result.run_id = store.save_gap_run(kb, run, gaps)
     return result.run_id

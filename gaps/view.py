@@ -18,12 +18,18 @@ from kbsuggest.store import Store
 
 @dataclass(frozen=True)
 class RedactedTicket:
+    """One item gap mining clusters: a ticket, or one of the widget's signals (``gaps/signals.py``)."""
+
     id: str
     text: str  # redacted title + the start of the redacted description
     title: str  # redacted
     created_at: str
     resolved: bool
     linked_articles: tuple[str, ...]
+    resolution: str = ""  # redacted
+    reopens: int = 0
+    signal: str = "ticket"  # or "no_result", "still_need_help"
+    article_id: str | None = None  # still_need_help: the article that did not help
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -46,9 +52,20 @@ def ticket_text(title: str, description: str, description_chars: int) -> str:
 def redacted(ticket: Ticket, description_chars: int = 200) -> RedactedTicket:
     title = redact(ticket.title)
     return RedactedTicket(ticket.id, ticket_text(title, redact(ticket.description), description_chars), title,
-                          ticket.created_at or "", ticket.resolved, ticket.linked_articles)
+                          ticket.created_at or "", ticket.resolved, ticket.linked_articles,
+                          redact(ticket.resolution) if ticket.resolution else "", ticket.reopens)
 
 
 def load_redacted(store: Store, kb: str, description_chars: int = 200) -> list[RedactedTicket]:
     """Every imported ticket of ``kb``, oldest first, with PII redacted."""
-    return [redacted(t, description_chars) for t in store.tickets(kb)]
+    return redact_all(store.tickets(kb), description_chars)
+
+
+def redact_all(tickets: list[Ticket], description_chars: int = 200, progress=None) -> list[RedactedTicket]:
+    """``tickets`` redacted, in order; ``progress(stage, total)`` as in ``gaps.mine.Progress``."""
+    advance = progress("redacting", len(tickets)) if progress else (lambda n: None)
+    out = []
+    for start in range(0, len(tickets), 1000):
+        out += [redacted(t, description_chars) for t in tickets[start:start + 1000]]
+        advance(len(tickets[start:start + 1000]))
+    return out

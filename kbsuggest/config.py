@@ -19,6 +19,10 @@ from typing_extensions import Annotated
 from kbsuggest.errors import ConfigError
 from kbsuggest.sources import FORMATS
 
+# The signals gap mining fuses (gaps/signals.py documents each and its default weight).
+GAP_SIGNALS = ("ticket", "still_need_help", "no_result")
+GAP_SIGNAL_WEIGHTS = {"ticket": 1.0, "still_need_help": 0.5, "no_result": 0.25}  # impact of one item, in tickets
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KBSUGGEST_", extra="ignore")
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     gap_min_tickets: int = Field(3, ge=2, description="Fewest tickets that make a gap; smaller groups are outliers.")
     gap_attach_score: float | None = Field(None, ge=-1.0, le=1.0, description="Cosine to a gap's centre for an outlier ticket to join it in the second pass; unset: within the gap's reach (the cosine of its least close ticket).")
     gap_half_life_days: float = Field(30.0, gt=0, description="Impact weight of a ticket halves every this many days before the newest one.")
+    gap_signal_weights: dict[str, float] = Field(GAP_SIGNAL_WEIGHTS, description="Impact of one item of each gap signal, in tickets, as JSON: a resolved ticket (`ticket`), an \"I still need help\" on an article (`still_need_help`), a widget query that got no suggestion (`no_result`). A signal left out keeps its default.")
+    ticket_url_template: str | None = Field(None, description="Link of a ticket id in the gap report, with `{id}`, e.g. `https://acme.zendesk.com/agent/tickets/{id}`; unset: ids are not links.")
     gap_description_chars: int = Field(200, ge=0, description="Characters of the description added to a ticket's title for mining.")
 
     # Access
@@ -120,6 +126,25 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @field_validator("gap_signal_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(GAP_SIGNALS))
+        if unknown:
+            raise ValueError(f"unknown signal {unknown[0]!r}; valid: {', '.join(GAP_SIGNALS)}")
+        if any(w < 0 for w in value.values()):
+            raise ValueError("a signal's weight must be 0 or more")
+        return {**GAP_SIGNAL_WEIGHTS, **value}
+
+    @field_validator("ticket_url_template")
+    @classmethod
+    def _ticket_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "{id}" not in value or not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} must be an http(s) URL with {{id}} where the ticket id goes")
         return value
 
     @field_validator("database_url", "redis_url")

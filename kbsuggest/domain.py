@@ -121,6 +121,8 @@ class Ticket:
     tags: tuple[str, ...] = ()
     linked_articles: tuple[str, ...] = ()  # the articles that resolved it; the evaluation's gold (any counts)
     kb: str = "default"
+    resolution: str = ""  # what the agent wrote to resolve it (gap drafts quote its most common sentences)
+    reopens: int = 0  # times it was reopened after a resolution (drift alarms)
 
     @property
     def resolved(self) -> bool:

@@ -231,3 +231,47 @@ def test_the_skip_reason_names_the_server_when_there_is_none(monkeypatch):
         assert "refused" in stores.postgres_unreachable()
     finally:
         stores.postgres_unreachable.cache_clear()
+
+
+def test_gap_run_history_is_the_latest_runs_newest_first(store):
+    def gap(rank, title):
+        return {"rank": rank, "kind": "missing", "title": title, "keywords": "[]", "size": 3, "impact": 1.0,
+                "article_id": None, "ticket_ids": "[]", "change": "new", "signals": '{"ticket": 3}'}
+    runs = [store.save_gap_run("default", {"as_of": f"2026-11-0{i}", "gaps": 1}, [gap(1, f"run {i}")])
+            for i in (1, 2, 3)]
+    store.save_gap_run("other", {"as_of": "2026-11-09", "gaps": 1}, [gap(1, "elsewhere")])
+    assert [(g["run_id"], g["title"], g["as_of"], g["signals"]) for g in store.gap_run_history("default", 2)] == [
+        (runs[2], "run 3", "2026-11-03", '{"ticket": 3}'), (runs[1], "run 2", "2026-11-02", '{"ticket": 3}')]
+
+
+def test_ticket_resolution_and_reopens_round_trip(store):
+    store.write_tickets("default", [ticket("A", resolution="Go to Settings. Click Export.", reopens=2), ticket("B")])
+    assert [(t.id, t.resolution, t.reopens) for t in store.tickets("default")] == [
+        ("A", "Go to Settings. Click Export.", 2), ("B", "", 0)]
+
+
+# widget signals for gap mining ----------------------------------------------------------------------------
+def test_gap_signals_drop_prefixes_of_a_later_query_and_repeat_per_session(store):
+    empty = "[]"
+    store.record_events("default", [
+        shown("s-1", "09:00:00.000Z", "exp", empty),  # a prefix of what s-1 typed next: dropped
+        shown("s-1", "09:00:01.000Z", "export to power", empty),  # dropped too
+        shown("s-1", "09:00:02.000Z", "Export to PowerPoint", empty),
+        shown("s-1", "09:05:00.000Z", "export to powerpoint ", empty),  # the same text again: once per session
+        shown("s-1", "09:06:00.000Z", "reset"),  # had results: no signal
+        event("s-1", "feedback", "09:06:30.000Z", query="", article_id="password-reset", position=1, helpful=0),
+        event("s-1", "feedback", "09:07:00.000Z", query="reset", article_id="password-reset", position=1, helpful=0),
+        event("s-1", "feedback", "09:08:00.000Z", query="reset", article_id="sso-login", position=2, helpful=1),
+        shown("s-2", "09:10:00.000Z", "export to powerpoint", empty),  # another session: counted again
+        shown("s-2", "09:11:00.000Z", "   ", empty),  # blank: never a signal
+        shown("s-3", "08:00:00.000Z", "before the period", empty),
+    ])
+    store.record_events("other", [shown("s-1", "09:00:03.000Z", "elsewhere", empty)])
+    got = store.gap_signals("default", DAY + "09:00:00.000Z", DAY + "23:00:00.000Z")
+    assert [(r["signal"], r["session_id"], r["query"].strip().lower(), r["article_id"]) for r in got] == [
+        ("no_result", "s-1", "export to powerpoint", None),
+        ("still_need_help", "s-1", "reset", "password-reset"),
+        ("no_result", "s-2", "export to powerpoint", None),
+    ]
+    assert got[0]["at"] == DAY + "09:00:02.000Z"
+    assert store.gap_signals("nobody", "", "9") == []

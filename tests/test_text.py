@@ -59,8 +59,8 @@ def test_gaps_summary_lines_are_terminal_safe(tmp_path, monkeypatch):
                              env={"KBSUGGEST_DB_PATH": str(tmp_path / "k.db")})
     assert out.exit_code == 0, out.output
     assert out.stdout.splitlines()[2:4] == [
-        "  1 missing  new             3    3 new     \\x1b]0;owned\\x07Dark mode",
-        "closed: @closed\\x1b[8m (4 tickets last run)"]
+        "  1 missing  new            3     2.5    3 new     \\x1b]0;owned\\x07Dark mode",
+        "closed: @closed\\x1b[8m (4 items last run)"]
 
 
 def test_error_lines_quoting_input_are_terminal_safe(tmp_path):

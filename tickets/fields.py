@@ -5,7 +5,8 @@ Bounds (a row outside them is a bad row, reported by line, unless it says "cut")
 - ``title`` cut to 1,000 characters and ``description`` to 100,000 (the row is kept, the cut reported);
 - ``created_at``/``resolved_at`` in 1970..2100, as ``tickets/dates.py`` reads them (ISO 8601, epoch
   seconds or milliseconds, the exports' own formats, numeric dates in the file's day/month order);
-- ``tags`` at most 100 of at most 100 characters; ``linked_articles`` at most 100 article ids.
+- ``tags`` at most 100 of at most 100 characters; ``linked_articles`` at most 100 article ids;
+- ``resolution`` (the agent's answer) cut like ``description``; ``reopens`` a count from 0 to 1,000,000.
 A text field must be text (a JSON number is accepted as its digits; an object or array is not).
 """
 
@@ -61,6 +62,16 @@ def parse_time(value: object, field: str = "time", order: str | None = None, pat
     return utc_iso(to_utc(moment, field, value))
 
 
+def _count(value: object, field: str) -> int:
+    """A non-negative whole number (0 when blank)."""
+    text = text_of(value, field)
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) > 1_000_000:
+        raise ValueError(f"{field} is {quoted(text)}, not a count from 0 to 1,000,000")
+    return int(text)
+
+
 def parse_list(value: object, field: str = "list") -> list[str]:
     """A JSON list, or a string of items separated by commas, semicolons or spaces (at most 100)."""
     if value in (None, ""):
@@ -114,5 +125,7 @@ def to_ticket(row: dict, order: str | None = None, pattern: str | None = None) -
         description=_bounded(text_of(row["description"], "description"), "description", DESCRIPTION_CHARS, cuts),
         status=status or ("solved" if resolved else "open"), created_at=created, resolved_at=resolved,
         tags=tuple(tags), linked_articles=tuple(dict.fromkeys(linked)),
+        resolution=_bounded(text_of(row.get("resolution"), "resolution"), "resolution", DESCRIPTION_CHARS, cuts),
+        reopens=_count(row.get("reopens"), "reopens"),
     )
     return ticket, cuts

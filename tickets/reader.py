@@ -20,7 +20,8 @@ from tickets.fields import to_ticket
 from tickets.presets import PRESETS, Preset
 from tickets.records import BadRow, detect_format, read_records, unit_of
 
-FIELDS = ("id", "title", "description", "status", "created_at", "resolved_at", "tags", "linked_articles")
+FIELDS = ("id", "title", "description", "status", "created_at", "resolved_at", "tags", "linked_articles",
+          "resolution", "reopens")
 ALIASES = {"body": "description", "resolved_article_id": "linked_articles"}
 IMPORT_REQUIRED = ("id", "title", "created_at")  # gap mining needs the date; the evaluation only id and title
 DATE_FIELDS = ("created_at", "resolved_at")

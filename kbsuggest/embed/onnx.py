@@ -48,6 +48,7 @@ class OnnxEmbedder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))  # truncation is baked in at export
         self._session = self._open(threads)
         self._batch_session = None
+        self.batch_threads = 0  # intra-op threads of batches, 0 = one per core (a Dask worker sets its share)
         self._feeds = [i.name for i in self._session.get_inputs()]
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         self.name = f"onnx/{path.stem}"
@@ -82,7 +83,7 @@ class OnnxEmbedder:
         if not texts:
             return out
         if self._batch_session is None:
-            self._batch_session = self._open(0)
+            self._batch_session = self._open(self.batch_threads)
         encodings = self._tokenizer.encode_batch(texts)
         # Batches of similar lengths waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))

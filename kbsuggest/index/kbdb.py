@@ -83,6 +83,17 @@ def _open(directory: Path) -> sqlite_utils.Database:
     return open_db(path)
 
 
+def article_dates(directory: Path) -> dict[str, str]:
+    """``{article id: its front matter's updated date}`` (offline readers: drift alarms); "" when it has none."""
+    db = _open(directory)
+    try:
+        return {r["id"]: r["updated"] or "" for r in db.query("select id, updated from articles")}
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"cannot read the index's kb.db ({exc}); rebuild the index") from None
+    finally:
+        db.conn.close()
+
+
 def read(directory: Path, n_vectors: int) -> KBRows:
     """The snapshot's metadata, checked against its vector count and the chunk order rule."""
     db = _open(directory)

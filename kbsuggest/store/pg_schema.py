@@ -51,6 +51,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("events-003-stats-indexes", """
         CREATE INDEX events_kb_session ON events (kb, session_id, type, at);
         CREATE INDEX events_kb_type_at ON events (kb, type, at)"""),
+    ("tickets-004-resolution",
+     "ALTER TABLE tickets ADD COLUMN resolution text; ALTER TABLE tickets ADD COLUMN reopens integer NOT NULL DEFAULT 0"),
+    ("gap-runs-003-signals", "ALTER TABLE gap_run_gaps ADD COLUMN signals text"),
     # the sessions already recorded are summarised by the store after this one (postgres.py)
     ("events-004-session-summaries", "ALTER TABLE events ADD COLUMN locale text; ALTER TABLE events ADD COLUMN product text; "
      + "; ".join(s.format(text=C, bigint="bigint") for s in SUMMARY_DDL)),

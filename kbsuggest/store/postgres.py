@@ -21,6 +21,7 @@ from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
 from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS, REFRESH_AFTER
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
+from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.summary import refresh
@@ -165,6 +166,12 @@ class PostgresStore:
             return conn.execute(sql, params).fetchall()
         return read_rollup(self._run(read, create=False) or [])
 
+    def gap_signals(self, kb: str, start: str, end: str) -> list[dict]:
+        """The widget's gap signals of ``kb`` in ``[start, end)`` (``store/signals.py``), oldest first."""
+        params = {"kb": kb, "start": start, "end": end}
+        return self._run(lambda conn: conn.execute(signals_sql("postgres"), params).fetchall(), create=False,
+                         dict_rows=True) or []
+
     def rebuild_summaries(self) -> None:
         """Recompute every session's summary rows (after a bulk load that bypassed ``record_events``)."""
         def rebuild(conn):
@@ -240,6 +247,13 @@ class PostgresStore:
         return self._run(lambda conn: conn.execute(
             "SELECT * FROM gap_run_gaps WHERE run_id = (SELECT max(id) FROM gap_runs WHERE kb = %s) ORDER BY rank",
             [kb]).fetchall(), create=False, dict_rows=True) or []
+
+    def gap_run_history(self, kb: str, runs: int = 12) -> list[dict]:
+        """The gaps of ``kb``'s ``runs`` latest runs, newest run first, each with the run's ``as_of``."""
+        return self._run(lambda conn: conn.execute(
+            "SELECT g.*, r.as_of FROM gap_run_gaps g JOIN gap_runs r ON r.id = g.run_id WHERE g.run_id IN "
+            "(SELECT id FROM gap_runs WHERE kb = %s ORDER BY id DESC LIMIT %s) ORDER BY g.run_id DESC, g.rank",
+            [kb, runs]).fetchall(), create=False, dict_rows=True) or []
 
     def latest_gap_run(self, kb: str) -> dict | None:
         """``kb``'s latest gap-mining run (its row), or None."""

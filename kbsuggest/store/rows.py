@@ -7,19 +7,21 @@ import json
 from kbsuggest.domain import Ticket
 
 TICKET_COLUMNS = ("kb", "id", "title", "description", "status", "created_at", "resolved_at", "tags",
-                  "linked_articles", "imported_at")
+                  "linked_articles", "imported_at", "resolution", "reopens")
 EVENT_COLUMNS = ("kb", "session_id", "type", "at", "received_at", "mode", "query", "article_id", "position", "score",
                  "helpful", "suggestions", "suggestion_opened", "locale", "product")
 
 
 def ticket_row(kb: str, ticket: Ticket, imported_at: str) -> tuple:
     return (kb, ticket.id, ticket.title, ticket.description, ticket.status, ticket.created_at, ticket.resolved_at,
-            json.dumps(list(ticket.tags)), json.dumps(list(ticket.linked_articles)), imported_at)
+            json.dumps(list(ticket.tags)), json.dumps(list(ticket.linked_articles)), imported_at,
+            ticket.resolution, ticket.reopens)
 
 
 def ticket_of(kb: str, r: dict) -> Ticket:
     return Ticket(r["id"], r["title"], r["description"] or "", r["status"] or "", r["created_at"], r["resolved_at"],
-                  tuple(json.loads(r["tags"] or "[]")), tuple(json.loads(r["linked_articles"] or "[]")), kb)
+                  tuple(json.loads(r["tags"] or "[]")), tuple(json.loads(r["linked_articles"] or "[]")), kb,
+                  r.get("resolution") or "", int(r.get("reopens") or 0))
 
 
 def event_row(kb: str, row: dict) -> tuple:

@@ -83,6 +83,17 @@ def _events_stats_indexes(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["kb", "type", "at"])
 
 
+def _tickets_resolution(db: sqlite_utils.Database) -> None:
+    # the agent's resolution text (drafts quote it) and the reopen count (drift alarms)
+    db["tickets"].add_column("resolution", str)
+    db["tickets"].add_column("reopens", int, not_null_default=0)
+
+
+def _gap_runs_signals(db: sqlite_utils.Database) -> None:
+    # per-gap counts of each signal, so a later run can tell a gap that closed and came back
+    db["gap_run_gaps"].add_column("signals", str)
+
+
 def _session_summaries(db: sqlite_utils.Database) -> None:
     # what the page asked suggestions for, and the per-session summaries the statistics read (summary.py)
     db["events"].add_column("locale", str)
@@ -106,5 +117,7 @@ MIGRATIONS: list[Migration] = [
     ("tickets-002-gap-runs", _gap_runs_v1),
     ("gap-runs-002-kb", _gap_runs_kb),
     ("events-003-stats-indexes", _events_stats_indexes),
+    ("tickets-004-resolution", _tickets_resolution),
+    ("gap-runs-003-signals", _gap_runs_signals),
     ("events-004-session-summaries", _session_summaries),
 ]

@@ -19,6 +19,7 @@ from kbsuggest.db import open_db
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
+from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.schema import MIGRATIONS
@@ -113,6 +114,11 @@ class SQLiteStore:
         params = {"kb": kb, "start": start, "end": end, "top": top, **values}
         return read_rollup(self._run(lambda db: db.execute(sql, params).fetchall(), create=False) or [])
 
+    def gap_signals(self, kb: str, start: str, end: str) -> list[dict]:
+        """The widget's gap signals of ``kb`` in ``[start, end)`` (``store/signals.py``), oldest first."""
+        sql, params = signals_sql("sqlite"), {"kb": kb, "start": start, "end": end}
+        return self._run(lambda db: list(db.query(sql, params)), create=False) or []
+
     def rebuild_summaries(self) -> None:
         """Recompute every session's summary rows (after a bulk load that bypassed ``record_events``)."""
         def rebuild(db):
@@ -180,6 +186,12 @@ class SQLiteStore:
             last = db.execute("select max(id) from gap_runs where kb = ?", [kb]).fetchone()[0]
             return [] if last is None else list(db.query("select * from gap_run_gaps where run_id = ? order by rank", [last]))
         return self._run(read, create=False) or []
+
+    def gap_run_history(self, kb: str, runs: int = 12) -> list[dict]:
+        """The gaps of ``kb``'s ``runs`` latest runs, newest run first, each with the run's ``as_of``."""
+        sql = ("select g.*, r.as_of from gap_run_gaps g join gap_runs r on r.id = g.run_id where g.run_id in "
+               "(select id from gap_runs where kb = ? order by id desc limit ?) order by g.run_id desc, g.rank")
+        return self._run(lambda db: list(db.query(sql, [kb, runs])), create=False) or []
 
     def latest_gap_run(self, kb: str) -> dict | None:
         """``kb``'s latest gap-mining run (its row), or None."""
