@@ -27,7 +27,7 @@ index: install model
 	$(KB) index articles
 
 run: index
-	@echo "kbsuggest: demo page at http://$(HOST):$(PORT)/demo  (API docs at http://$(HOST):$(PORT)/docs)"
+	@echo "kbsuggest: demo page at http://$(HOST):$(PORT)/demo  dashboard at http://$(HOST):$(PORT)/dashboard  (API docs at http://$(HOST):$(PORT)/docs)"
 	$(KB) serve --host $(HOST) --port $(PORT)
 
 # Everything, including the tests that load the real model (marked `model`) and the browser tests

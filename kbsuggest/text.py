@@ -41,3 +41,29 @@ def terminal_safe(text: object) -> str:
     NUL, BEL, newlines, tabs…) and bidi override shows as a visible escape such as ``\\x1b``;
     other Unicode is kept as it is."""
     return _UNSAFE.sub(_visible, str(text))
+
+
+# Queries typed into the widget, as the statistics group them: Python's idea of case and white space.
+def query_key(query: str) -> str:
+    return " ".join(query.lower().split())
+
+
+def unanswered_queries(shown: list[tuple[str, bool]]) -> set[str]:
+    """Queries that got no suggestion, minus those the visitor kept typing past (keystroke prefixes); ``shown``
+    is one session's (query, nothing shown) in time order."""
+    queries = [(query_key(query), empty) for query, empty in shown]
+    found = set()
+    for i, (query, empty) in enumerate(queries):
+        if empty and query and not any(later.startswith(query) and later != query for later, _ in queries[i + 1:]):
+            found.add(query)
+    return found
+
+
+def session_queries(events: list[tuple[str, str, bool]]) -> set[tuple[str, str]]:
+    """The queries one session contributes, as ``("unanswered" | "need_help", normalised query)``, from its
+    suggestion lists and "I still need help" answers in time order: ``(type, query, shown nothing)``. The
+    store keeps them per session (``kbsuggest/store/summary.py``) as events arrive; the deflection
+    statistics (``kbsuggest/events/deflection.py``) count them."""
+    unanswered = unanswered_queries([(q, empty) for kind, q, empty in events if kind == "suggestions_shown"])
+    need_help = {query_key(q) for kind, q, _ in events if kind == "feedback"} - {""}
+    return {("unanswered", q) for q in unanswered} | {("need_help", q) for q in need_help}

@@ -10,7 +10,8 @@ import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
-from kbsuggest.events.deflection import CLASSES, _norm, deflection_stats
+from kbsuggest.events.deflection import CLASSES, deflection_stats
+from kbsuggest.text import query_key as _norm
 from kbsuggest.timestamps import parse_utc, utc_iso
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)

@@ -99,8 +99,8 @@ ENGINE = {
     "checks": {"enabled": True}, "phases": {"stateful": {"max-steps": 10}},
     "operations": [
         {"include-path-regex": "/admin/", "headers": {"Authorization": f"Bearer {ADMIN_KEY}"}, "checks": SEMANTIC_422},
-        {"include-path-regex": "/stats/", "headers": {"Authorization": f"Bearer {AGENT_KEY}"}, "checks": SEMANTIC_422},
-        {"exclude-path-regex": "/admin/|/stats/", "headers": {"Authorization": f"Bearer {AGENT_KEY}"}},
+        {"include-path-regex": "/stats/|/dashboard", "headers": {"Authorization": f"Bearer {AGENT_KEY}"}, "checks": SEMANTIC_422},
+        {"exclude-path-regex": "/admin/|/stats/|/dashboard", "headers": {"Authorization": f"Bearer {AGENT_KEY}"}},
     ],
 }
 PHASES = {"EXAMPLES", "COVERAGE", "FUZZING", "STATEFUL_TESTING"}

@@ -15,12 +15,12 @@ that started in the period falls in one class:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from kbsuggest.errors import InvalidPeriodError
 from kbsuggest.store import Store
+from kbsuggest.store.rollup import Rollup
 from kbsuggest.timestamps import utc_iso
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -38,6 +38,7 @@ class ArticleDeflection:
     opened: int = 0
     confirmed: int = 0  # sessions it deflected with "This solved it"
     potential: int = 0  # sessions where it was opened and no ticket followed
+    need_help: int = 0  # sessions that answered "I still need help" on it
 
 
 @dataclass
@@ -88,11 +89,7 @@ def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
     return begin, stop
 
 
-def _norm(query: str) -> str:
-    return " ".join(query.lower().split())
-
-
-# The rules above, over each session's facts (``kbsuggest/store/rollup.py``: times in integer microseconds,
+# The rules above, over each session's facts (``kbsuggest/store/summary.py``: times in integer microseconds,
 # NULL when there is none; flags 0/1). The store evaluates them where the events are.
 CLASSIFY = """CASE
   WHEN first_ticket IS NOT NULL AND (first_signal IS NULL OR first_ticket <= first_signal + %(window)s) THEN 'none'
@@ -105,38 +102,36 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 
 
-def _unanswered(shown: list[tuple[str, bool]]) -> set[str]:
-    """Queries that got no suggestion, minus those the visitor kept typing past (keystroke prefixes); ``shown``
-    is one session's (query, nothing shown) in time order."""
-    queries = [(_norm(query), empty) for query, empty in shown]
-    found = set()
-    for i, (query, empty) in enumerate(queries):
-        if empty and query and not any(later.startswith(query) and later != query for later, _ in queries[i + 1:]):
-            found.add(query)
-    return found
+def rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """Confirmed, potential and deflection rates over the decided sessions (all but pending)."""
+    decided = sum(counts.get(c, 0) for c in CLASSES) - counts.get("pending", 0)
+
+    def rate(n: int) -> float | None:
+        return round(n / decided, 4) if decided else None
+    return {"confirmed_rate": rate(counts.get("confirmed", 0)), "potential_rate": rate(counts.get("potential", 0)),
+            "deflection_rate": rate(counts.get("confirmed", 0) + counts.get("potential", 0))}
+
+
+def rollup(store: Store, kb: str, start: datetime, end: datetime, window: timedelta, now: datetime | None = None,
+           detail: bool = False, top: int = 10) -> Rollup:
+    """The store's aggregates of KB ``kb``'s sessions whose first suggestion was shown in ``[start, end)``,
+    classified by the rules above (``detail``: also per day, mode, locale and product)."""
+    now = now or datetime.now(timezone.utc)
+    return store.deflection_rollup(kb, utc_iso(start), utc_iso(end), CLASSIFY,
+                                   {"window": window // _US, "now": (now - _EPOCH) // _US}, detail, top)
+
+
+def summarize(figures: Rollup, start: datetime, end: datetime, window: timedelta, top: int = 10) -> DeflectionStats:
+    counts = {name: figures.counts.get(name, 0) for name in CLASSES}
+    articles = [ArticleDeflection(*row) for row in figures.articles if row[3] or row[4]]
+    ranked = sorted(articles, key=lambda a: (-a.confirmed, -a.potential, a.article_id))
+    return DeflectionStats(
+        start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60),
+        sessions=sum(counts.values()), counts=counts, **rates(counts), top_articles=ranked[:top],
+        unanswered_queries=[UnansweredQuery(q, n) for q, n in figures.queries["unanswered"][:top]])
 
 
 def deflection_stats(store: Store, kb: str, start: datetime, end: datetime, window: timedelta,
                      now: datetime | None = None, top: int = 10) -> DeflectionStats:
     """Classify every session of KB ``kb`` whose first suggestion was shown in ``[start, end)``."""
-    now = now or datetime.now(timezone.utc)
-    rollup = store.deflection_rollup(kb, utc_iso(start), utc_iso(end), CLASSIFY,
-                                     {"window": window // _US, "now": (now - _EPOCH) // _US})
-    counts = {name: rollup.counts.get(name, 0) for name in CLASSES}
-    articles = [ArticleDeflection(*row) for row in rollup.articles]
-    unanswered: Counter[str] = Counter()
-    for shown in rollup.queries.values():
-        unanswered.update(_unanswered(shown))
-    decided = sum(counts.values()) - counts["pending"]
-
-    def rate(n: int) -> float | None:
-        return round(n / decided, 4) if decided else None
-
-    ranked = sorted(articles, key=lambda a: (-a.confirmed, -a.potential, a.article_id))
-    return DeflectionStats(
-        start=utc_iso(start), end=utc_iso(end), window_minutes=int(window.total_seconds() // 60),
-        sessions=sum(counts.values()), counts=counts, confirmed_rate=rate(counts["confirmed"]),
-        potential_rate=rate(counts["potential"]),
-        deflection_rate=rate(counts["confirmed"] + counts["potential"]), top_articles=ranked[:top],
-        unanswered_queries=[UnansweredQuery(q, n) for q, n in sorted(unanswered.items(), key=lambda x: (-x[1], x[0]))[:top]],
-    )
+    return summarize(rollup(store, kb, start, end, window, now, top=top), start, end, window, top)

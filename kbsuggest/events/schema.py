@@ -24,6 +24,8 @@ Millis = json_int(ge=0, le=4_102_444_800_000, description="Epoch milliseconds.")
 
 Text = Annotated[str, Field(max_length=2000)]
 ArticleId = Annotated[str, Field(min_length=1, max_length=200)]
+Locale = Annotated[str | None, Field(max_length=35)]  # the bounds of /suggest's locale and product
+Product = Annotated[str | None, Field(max_length=64)]
 Position = json_int(ge=1, le=50, description="1-based rank of the article in the list shown.")
 
 
@@ -44,6 +46,8 @@ class SuggestionsShown(_Event):
     mode: Literal["form", "chat"] = "form"
     query: Text
     suggestions: list[Shown] = Field(max_length=50, description="Empty when nothing matched.")
+    locale: Locale = Field(None, description="The locale the page asked suggestions in (the dashboard's by-locale table).")
+    product: Product = Field(None, description="The product the page asked suggestions for (by-product table).")
 
 
 class ArticleOpened(_Event):

@@ -9,8 +9,11 @@ order, as SQLite sorts, whatever the database's locale. Timestamps stay text in 
 
 from __future__ import annotations
 
+from kbsuggest.store.summary import SUMMARY_DDL
+
 C = 'text COLLATE "C"'
 KB = f"{C} NOT NULL DEFAULT 'default'"
+REFRESH_AFTER = "events-004-session-summaries"
 LOCK_KEY = 0x6B6273  # pg_advisory_xact_lock key: replicas starting together migrate one at a time
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -51,4 +54,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("tickets-004-resolution",
      "ALTER TABLE tickets ADD COLUMN resolution text; ALTER TABLE tickets ADD COLUMN reopens integer NOT NULL DEFAULT 0"),
     ("gap-runs-003-signals", "ALTER TABLE gap_run_gaps ADD COLUMN signals text"),
+    # the sessions already recorded are summarised by the store after this one (postgres.py)
+    ("events-004-session-summaries", "ALTER TABLE events ADD COLUMN locale text; ALTER TABLE events ADD COLUMN product text; "
+     + "; ".join(s.format(text=C, bigint="bigint") for s in SUMMARY_DDL)),
 ]

@@ -19,11 +19,12 @@ from urllib.parse import unquote, urlsplit
 
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
-from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS
+from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS, REFRESH_AFTER
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
+from kbsuggest.store.summary import refresh
 from kbsuggest.timestamps import utc_now
 
 log = logging.getLogger("kbsuggest")
@@ -119,6 +120,9 @@ class PostgresStore:
             for name, sql in MIGRATIONS:
                 if name not in done:
                     conn.execute(sql)
+                    if name == REFRESH_AFTER:  # summarise the sessions recorded before the summary tables
+                        with conn.cursor() as cur:
+                            refresh(cur, "postgres")
                     conn.execute("INSERT INTO _migrations VALUES (%s, %s)", [name, utc_now()])
         self._migrated = True
 
@@ -137,6 +141,8 @@ class PostgresStore:
         def insert(conn):
             with conn.cursor() as cur:
                 cur.executemany(_INSERT_EVENT, (_event_row(kb, row) for row in rows))  # pipelined: one round trip
+                for session in sorted({row["session_id"] for row in rows}):  # one per batch
+                    refresh(cur, "postgres", kb, session)
             return len(rows)
         return self._run(insert)
 
@@ -147,16 +153,15 @@ class PostgresStore:
         return self._run(lambda conn: conn.execute(_SESSION_EVENTS, params).fetchall(), create=False,
                          dict_rows=True) or []
 
-    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup:
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict, detail: bool = False,
+                          top: int = 10) -> Rollup:
         """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
         (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
-        sql, params = rollup_sql("postgres", classify), {"kb": kb, "start": start, "end": end, **values}
+        sql = rollup_sql("postgres", classify, detail)
+        params = {"kb": kb, "start": start, "end": end, "top": top, **values}
 
         def read(conn):
-            # The planner guesses 1 session for the anti-join (first shown in the period) and then nests loops
-            # over hundreds of thousands of rows (minutes on 10 M events); hash joins take seconds. JIT
-            # compilation alone cost 0.6 s of a query it does not speed up.
-            conn.execute("SET LOCAL enable_nestloop = off")
+            # JIT compilation cost 0.6 s of a query it does not speed up.
             conn.execute("SET LOCAL jit = off")
             return conn.execute(sql, params).fetchall()
         return read_rollup(self._run(read, create=False) or [])
@@ -166,6 +171,13 @@ class PostgresStore:
         params = {"kb": kb, "start": start, "end": end}
         return self._run(lambda conn: conn.execute(signals_sql("postgres"), params).fetchall(), create=False,
                          dict_rows=True) or []
+
+    def rebuild_summaries(self) -> None:
+        """Recompute every session's summary rows (after a bulk load that bypassed ``record_events``)."""
+        def rebuild(conn):
+            with conn.cursor() as cur:
+                refresh(cur, "postgres")
+        self._run(rebuild)
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
@@ -242,6 +254,11 @@ class PostgresStore:
             "SELECT g.*, r.as_of FROM gap_run_gaps g JOIN gap_runs r ON r.id = g.run_id WHERE g.run_id IN "
             "(SELECT id FROM gap_runs WHERE kb = %s ORDER BY id DESC LIMIT %s) ORDER BY g.run_id DESC, g.rank",
             [kb, runs]).fetchall(), create=False, dict_rows=True) or []
+
+    def latest_gap_run(self, kb: str) -> dict | None:
+        """``kb``'s latest gap-mining run (its row), or None."""
+        return self._run(lambda conn: conn.execute(
+            "SELECT * FROM gap_runs WHERE kb = %s ORDER BY id DESC LIMIT 1", [kb]).fetchone(), create=False, dict_rows=True)
 
     def save_gap_run(self, kb: str, run: dict, gaps: list[dict]) -> int:
         from psycopg import sql

@@ -1,14 +1,19 @@
-"""The deflection dashboard as one SQL statement, on both backends: a month of 10 million events is
-aggregated where it lies instead of being shipped, row by row, to Python (``benchmarks/store_scale.py``).
+"""The deflection statistics as one SQL statement over the per-session summary tables (``summary.py``), on
+both backends: a month of a million events is a few hundred thousand session rows aggregated where they lie,
+never events shipped row by row to Python (``benchmarks/dashboard.py``, ``benchmarks/store_scale.py``).
 
-The statement finds the KB's sessions whose first suggestion was shown in ``[start, end)``, aggregates
-each session's facts (first and last signal, first ticket, last event — as integer microseconds —, rated
-helpful, rated unhelpful, opened, shown an empty list), classifies it with the caller's ``classify`` SQL
-(``kbsuggest/events/deflection.py`` owns the rules), and returns three kinds of rows: the sessions per
-class, the articles that deflected (shown, opened, confirmed, potential sessions), and, in order, the
-queries shown in sessions that had an empty list (the caller finds the unanswered ones, in Python, with
-Python's idea of case and white space). Only the two dialect differences are spelt per backend: text
-timestamps to microseconds, and the article ids inside a ``suggestions`` JSON array.
+The statement classifies each session of the KB that started in ``[start, end)`` with the caller's
+``classify`` SQL (``kbsuggest/events/deflection.py`` owns the rules) and returns rows of one shape
+``(what, key, kind, a, b, c, d, e)``:
+
+- ``count``: sessions per class; with ``detail``, also per ``day`` (of the session's start), ``mode``,
+  ``locale`` and ``product`` and class;
+- ``article``: per article, sessions in which it was shown, opened, rated helpful in a *confirmed*
+  session, opened in a *potential* one, answered "I still need help";
+- ``unanswered`` / ``need_help``: the ``top`` queries by sessions (ties by query, in code-point order).
+
+Only the dialect differences are spelt per backend: text timestamps to microseconds, and the article ids
+inside a ``suggestions`` JSON array (both used by ``summary.py``).
 """
 
 from __future__ import annotations
@@ -24,80 +29,59 @@ DIALECTS = {
         "us": "(unixepoch({x}) * 1000000 + CAST(substr({x}, 21, 3) AS INTEGER) * 1000)",
         "shown": ", json_each(ev.suggestions) AS j", "shown_id": "j.value ->> '$.article_id'"},
 }
+BREAKDOWNS = ("day", "mode", "locale", "product")
 
-_TEMPLATE = """
-WITH started AS MATERIALIZED (
-  SELECT DISTINCT s.session_id FROM events s
-  WHERE s.kb = %(kb)s AND s.type = 'suggestions_shown' AND s.at >= %(start)s AND s.at < %(end)s
-    AND NOT EXISTS (SELECT 1 FROM events p WHERE p.kb = %(kb)s AND p.session_id = s.session_id
-                    AND p.type = 'suggestions_shown' AND p.at < %(start)s)
-), ev AS MATERIALIZED (
-  SELECT e.id, e.session_id, e.type, e.at, e.article_id, e.query, e.suggestions,
-    CASE WHEN e.type = 'feedback' AND coalesce(e.helpful, 0) <> 0 THEN 1 ELSE 0 END AS good,
-    CASE WHEN e.type = 'feedback' AND coalesce(e.helpful, 0) = 0 THEN 1 ELSE 0 END AS bad,
-    CASE WHEN e.type IN ('article_opened', 'feedback') THEN 1 ELSE 0 END AS signal,
-    CASE WHEN e.type = 'suggestions_shown' AND coalesce(e.suggestions, '[]') IN ('[]', '') THEN 1 ELSE 0 END AS empty
-  FROM events e JOIN started st ON st.session_id = e.session_id WHERE e.kb = %(kb)s
-), facts AS MATERIALIZED (
-  SELECT session_id, {first_signal} AS first_signal, {last_signal} AS last_signal, {first_ticket} AS first_ticket,
-    {last_at} AS last_at, max(good) AS helpful, max(bad) AS unhelpful, max(signal) AS opened,
-    max(empty) AS unanswered
-  FROM ev GROUP BY session_id
-), classed AS MATERIALIZED (
-  SELECT session_id, unanswered, {classify} AS kind FROM facts
-), pairs AS (
-  SELECT ev.session_id, {shown_id} AS article_id, 1 AS shown, 0 AS opened, 0 AS good
-    FROM ev {shown} WHERE ev.type = 'suggestions_shown'
-  UNION ALL
-  SELECT session_id, article_id, 0, 1, good FROM ev WHERE signal = 1
-), per_pair AS (
-  SELECT session_id, article_id, max(shown) AS shown, max(opened) AS opened, max(good) AS good
-  FROM pairs GROUP BY session_id, article_id
-), articles AS (
-  SELECT p.article_id, sum(p.shown) AS shown, sum(p.opened) AS opened,
-    sum(CASE WHEN c.kind = 'confirmed' AND p.good = 1 THEN 1 ELSE 0 END) AS confirmed,
-    sum(CASE WHEN c.kind = 'potential' AND p.opened = 1 THEN 1 ELSE 0 END) AS potential
-  FROM per_pair p JOIN classed c ON c.session_id = p.session_id GROUP BY p.article_id
-)
-SELECT 'count' AS what, kind AS key, NULL AS query, NULL AS at, 0 AS id, count(*) AS a, 0 AS b, 0 AS c, 0 AS d
-  FROM classed GROUP BY kind
-UNION ALL
-SELECT 'article', article_id, NULL, NULL, 0, shown, opened, confirmed, potential FROM articles
-  WHERE confirmed > 0 OR potential > 0
-UNION ALL
-SELECT 'query', ev.session_id, ev.query, ev.at, ev.id, ev.empty, 0, 0, 0
-  FROM ev JOIN classed c ON c.session_id = ev.session_id WHERE c.unanswered = 1 AND ev.type = 'suggestions_shown'
-ORDER BY what, key, at, id
-"""
+# One pass over the period's sessions (a covering index): sessions per class and, with ``detail``, per
+# (day, mode, locale, product) cell, folded into each breakdown by ``read_rollup``.
+_CELLS = """SELECT 'cell' AS what, {day} AS key, {classify} AS kind, {mode} AS mode, {locale} AS locale,
+    {product} AS product, count(*) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e
+  FROM session_facts WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
+  GROUP BY {group}"""
+# The rules read the session's facts copied into each pair; ``opened`` there is the pair's, which implies
+# the session's for the pairs it counts as potential.
+_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown), sum(opened),
+    sum(CASE WHEN good = 1 AND kind = 'confirmed' THEN 1 ELSE 0 END),
+    sum(CASE WHEN opened = 1 AND kind = 'potential' THEN 1 ELSE 0 END), sum(bad)
+  FROM (SELECT article_id, shown, opened, good, bad, {classify} AS kind FROM session_articles
+        WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s) AS pairs
+  GROUP BY article_id"""
+_QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', '', '', '', count(*) AS n, 0, 0, 0, 0
+  FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}' AND started_at >= %(start)s AND started_at < %(end)s
+  GROUP BY query ORDER BY n DESC, query LIMIT %(top)s) AS {kind}"""
 
 
 @dataclass
 class Rollup:
     counts: dict[str, int] = field(default_factory=dict)  # class -> sessions
-    articles: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # id, shown, opened, confirmed, potential
-    queries: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # session -> [(query, shown nothing)]
+    # breakdown ("day", "mode", "locale", "product") -> value -> class -> sessions
+    by: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    articles: list[tuple[str, int, int, int, int, int]] = field(default_factory=list)  # id, shown, opened, confirmed, potential, need help
+    queries: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # "unanswered" | "need_help" -> [(query, sessions)]
 
 
-def rollup_sql(dialect: str, classify: str) -> str:
+def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
-    spelt = DIALECTS[dialect]
-
-    def us(x: str) -> str:
-        return spelt["us"].format(x=x)
-    sql = _TEMPLATE.format(
-        first_signal=us("min(CASE WHEN signal = 1 THEN at END)"), last_signal=us("max(CASE WHEN signal = 1 THEN at END)"),
-        first_ticket=us("min(CASE WHEN type = 'ticket_submitted' THEN at END)"), last_at=us("max(at)"),
-        classify=classify, shown=spelt["shown"], shown_id=spelt["shown_id"])
+    columns = {"day": "substr(started_at, 1, 10)", "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
+               "product": "coalesce(product, '')"}
+    cells = _CELLS.format(classify=classify, group=", ".join(["kind", *(columns.values() if detail else [])]),
+                          **(columns if detail else dict.fromkeys(columns, "''")))
+    parts = [cells, _ARTICLES.format(classify=classify), *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
+    sql = "\nUNION ALL\n".join(parts)
     return re.sub(r"%\((\w+)\)s", r":\1", sql) if dialect == "sqlite" else sql
 
 
 def read_rollup(rows) -> Rollup:
-    out = Rollup()
-    for what, key, query, _at, _id, a, b, c, d in rows:
-        if what == "count":
-            out.counts[key] = int(a)
+    out = Rollup(queries={"unanswered": [], "need_help": []})
+    for what, key, kind, mode, locale, product, a, b, c, d, e in rows:
+        if what == "cell":
+            out.counts[kind] = out.counts.get(kind, 0) + int(a)
+            for name, value in zip(BREAKDOWNS, (key, mode, locale, product) if key else ()):  # key: the day
+                cell = out.by.setdefault(name, {}).setdefault(value, {})
+                cell[kind] = cell.get(kind, 0) + int(a)
         elif what == "article":
-            out.articles.append((key, int(a), int(b), int(c), int(d)))
+            out.articles.append((key, int(a), int(b), int(c), int(d), int(e)))
         else:
-            out.queries.setdefault(key, []).append((query, bool(a)))
+            out.queries[what].append((key, int(a)))
+    for queries in out.queries.values():  # UNION ALL keeps no order
+        queries.sort(key=lambda x: (-x[1], x[0]))
     return out

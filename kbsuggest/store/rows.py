@@ -9,7 +9,7 @@ from kbsuggest.domain import Ticket
 TICKET_COLUMNS = ("kb", "id", "title", "description", "status", "created_at", "resolved_at", "tags",
                   "linked_articles", "imported_at", "resolution", "reopens")
 EVENT_COLUMNS = ("kb", "session_id", "type", "at", "received_at", "mode", "query", "article_id", "position", "score",
-                 "helpful", "suggestions", "suggestion_opened")
+                 "helpful", "suggestions", "suggestion_opened", "locale", "product")
 
 
 def ticket_row(kb: str, ticket: Ticket, imported_at: str) -> tuple:

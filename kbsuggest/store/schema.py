@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from kbsuggest.db import Migration
+from kbsuggest.store.summary import SUMMARY_DDL, refresh
 
 
 def _events_v1(db: sqlite_utils.Database) -> None:
@@ -93,6 +94,15 @@ def _gap_runs_signals(db: sqlite_utils.Database) -> None:
     db["gap_run_gaps"].add_column("signals", str)
 
 
+def _session_summaries(db: sqlite_utils.Database) -> None:
+    # what the page asked suggestions for, and the per-session summaries the statistics read (summary.py)
+    db["events"].add_column("locale", str)
+    db["events"].add_column("product", str)
+    for statement in SUMMARY_DDL:
+        db.execute(statement.format(text="TEXT", bigint="INTEGER"))
+    refresh(db.conn.cursor(), "sqlite")  # the sessions already recorded
+
+
 # The names are those the tables were first created under (by their former modules), so existing
 # databases are upgraded in place.
 MIGRATIONS: list[Migration] = [
@@ -109,4 +119,5 @@ MIGRATIONS: list[Migration] = [
     ("events-003-stats-indexes", _events_stats_indexes),
     ("tickets-004-resolution", _tickets_resolution),
     ("gap-runs-003-signals", _gap_runs_signals),
+    ("events-004-session-summaries", _session_summaries),
 ]

@@ -23,6 +23,7 @@ from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.schema import MIGRATIONS
+from kbsuggest.store.summary import refresh
 from kbsuggest.timestamps import utc_now
 
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
@@ -91,6 +92,9 @@ class SQLiteStore:
         def insert(db):
             with _transaction(db.conn):
                 db.conn.executemany(_INSERT_EVENT, (_event_row(kb, row) for row in rows))
+                cursor = db.conn.cursor()
+                for session in sorted({row["session_id"] for row in rows}):  # one per batch
+                    refresh(cursor, "sqlite", kb, session)
             return len(rows)
         return self._run(insert)
 
@@ -102,16 +106,25 @@ class SQLiteStore:
                "order by session_id, at, id")
         return self._run(lambda db: list(db.query(sql, [kb, kb, start, end])), create=False) or []
 
-    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict) -> Rollup:
+    def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict, detail: bool = False,
+                          top: int = 10) -> Rollup:
         """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
         (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
-        sql, params = rollup_sql("sqlite", classify), {"kb": kb, "start": start, "end": end, **values}
+        sql = rollup_sql("sqlite", classify, detail)
+        params = {"kb": kb, "start": start, "end": end, "top": top, **values}
         return read_rollup(self._run(lambda db: db.execute(sql, params).fetchall(), create=False) or [])
 
     def gap_signals(self, kb: str, start: str, end: str) -> list[dict]:
         """The widget's gap signals of ``kb`` in ``[start, end)`` (``store/signals.py``), oldest first."""
         sql, params = signals_sql("sqlite"), {"kb": kb, "start": start, "end": end}
         return self._run(lambda db: list(db.query(sql, params)), create=False) or []
+
+    def rebuild_summaries(self) -> None:
+        """Recompute every session's summary rows (after a bulk load that bypassed ``record_events``)."""
+        def rebuild(db):
+            with _transaction(db.conn):
+                refresh(db.conn.cursor(), "sqlite")
+        self._run(rebuild)
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
@@ -179,6 +192,12 @@ class SQLiteStore:
         sql = ("select g.*, r.as_of from gap_run_gaps g join gap_runs r on r.id = g.run_id where g.run_id in "
                "(select id from gap_runs where kb = ? order by id desc limit ?) order by g.run_id desc, g.rank")
         return self._run(lambda db: list(db.query(sql, [kb, runs])), create=False) or []
+
+    def latest_gap_run(self, kb: str) -> dict | None:
+        """``kb``'s latest gap-mining run (its row), or None."""
+        def read(db):
+            return next(iter(db.query("select * from gap_runs where kb = ? order by id desc limit 1", [kb])), None)
+        return self._run(read, create=False)
 
     def save_gap_run(self, kb: str, run: dict, gaps: list[dict]) -> int:
         def write(db):

@@ -15,6 +15,9 @@ from kbsuggest.http.deps import KBName, kb_config, require_agent
 from kbsuggest.http.errors import error_response, responses
 from kbsuggest.http.routes.suggest import AGENT_HEADERS
 
+# The reporting period of /stats/deflection and /dashboard (kbsuggest.events.deflection.period reads them).
+PeriodFrom = Annotated[str | None, Query(alias="from", max_length=40, description="ISO date or date-time; default: 30 days before `to`.")]
+PeriodTo = Annotated[str | None, Query(alias="to", max_length=40, description="ISO date (inclusive) or date-time (exclusive); default: now.")]
 EVENTS_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}},
     "text/plain": {"schema": {"$ref": "#/components/schemas/EventBatch"}}}}}
@@ -51,10 +54,7 @@ def build(settings: Settings) -> APIRouter:
     @router.get("/stats/deflection", response_model=deflection.DeflectionStats, dependencies=[Depends(require_agent)],
                 responses=responses("unauthorized", "forbidden", "unknown_kb", "invalid_request", "store_unavailable"))
     def deflection_stats(
-        request: Request, response: Response, kb: KBName,
-        start: Annotated[str | None, Query(alias="from", max_length=40, description="ISO date or date-time; default: 30 days before `to`.")] = None,
-        end: Annotated[str | None, Query(alias="to", max_length=40, description="ISO date (inclusive) or date-time (exclusive); default: now.")] = None,
-    ):
+        request: Request, response: Response, kb: KBName, start: PeriodFrom = None, end: PeriodTo = None):
         """Confirmed / potential / no deflection of the widget sessions that started in the period."""
         now = datetime.now(timezone.utc)
         begin, stop = deflection.period(start, end, now)
