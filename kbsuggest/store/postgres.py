@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
 from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS
+from kbsuggest.store.popular import popular_sql
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
@@ -159,6 +160,12 @@ class PostgresStore:
             conn.execute("SET LOCAL jit = off")
             return conn.execute(sql, params).fetchall()
         return read_rollup(self._run(read, create=False) or [])
+
+    def popular_articles(self, kb: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """(article id, sessions that opened it or rated it helpful since ``since``), most first (``popular.py``)."""
+        params = {"kb": kb, "since": since, "limit": limit}
+        rows = self._run(lambda conn: conn.execute(popular_sql("postgres"), params).fetchall(), create=False) or []
+        return [(str(a), int(n)) for a, n in rows]
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
