@@ -105,8 +105,11 @@ def build(kb_dir: Path, index_dir: Path, embedder) -> tuple[float, dict]:
     from indexing.build import build_index
     from kbsuggest.config import Settings
 
+    from kbsuggest.index.versions import kb_dir as kb_root, resolve
+
     summary = build_index(kb_dir, Settings(index_dir=index_dir), embedder)
-    manifest = json.loads((index_dir / "manifest.json").read_text())
+    # the index root holds one directory per KB, each with its versions: the default KB's current one
+    manifest = json.loads((resolve(kb_root(index_dir, "default")) / "manifest.json").read_text())
     return summary.seconds, manifest
 
 

@@ -16,7 +16,7 @@ var I18N = {
 };
 // Theme: --kbs-* properties. Boxes set their own colours: readable on dark hosts.
 var V = "{--b:var(--kbs-bg,#fff);--f:var(--kbs-fg,#1f2328);--m:var(--kbs-muted,#57606a);--a:var(--kbs-accent,#0a58ca);--l:var(--kbs-border,#d0d7de);--h:var(--kbs-mark,#fff0a0);--s:var(--kbs-selected,#eef4ff)}";
-var DARK = "{--b:var(--kbs-bg,#161b22);--f:var(--kbs-fg,#e6edf3);--m:var(--kbs-muted,#9da7b3);--a:var(--kbs-accent,#79b8ff);--l:var(--kbs-border,#3d444d);--h:var(--kbs-mark,#6b5a00);--s:var(--kbs-selected,#1f2d3d)}";
+var DARK = "{--b:var(--kbs-bg,#161b22);--f:var(--kbs-fg,#e6edf3);--m:var(--kbs-muted,#9da7b3);--a:var(--kbs-accent,#79b8ff);--l:var(--kbs-border,#3d444d);--h:var(--kbs-mark,#4d3f00);--s:var(--kbs-selected,#1f2d3d)}";
 var BOX = ".kbs-list,.kbs-box,.kbs-card,.kbs-group", R = "border-radius:var(--kbs-radius,6px);";
 var CSS = BOX + V + "@media(prefers-color-scheme:dark){" + BOX + DARK + "}" + BOX +
   "{background:var(--b);color:var(--f);font-family:var(--kbs-font,inherit);" + R + "margin:.3rem 0;padding:.5rem .75rem}" +
@@ -24,7 +24,7 @@ var CSS = BOX + V + "@media(prefers-color-scheme:dark){" + BOX + DARK + "}" + BO
   ".kbs-opt{min-height:44px;padding:.5rem .75rem;cursor:pointer}.kbs-opt+.kbs-opt{border-top:1px solid var(--l)}" +
   ".kbs-opt[aria-selected=true]{background:var(--s);outline:2px solid var(--a);outline-offset:-2px}" +
   ".kbs-title{font-weight:600;color:var(--a)}.kbs-meta,.kbs-snippet,.kbs-head{display:block;font-size:.85em;color:var(--m)}" +
-  ".kbs-snippet{color:var(--f)}.kbs-mark{background:var(--h);color:inherit}.kbs-card a{display:inline-block;padding:.6rem 0}" +
+  ".kbs-snippet{color:var(--f)}.kbs-mark{background:var(--h);color:inherit}.kbs-card a{display:inline-block;padding:.7rem 0}" +
   ".kbs-actions{display:flex;flex-wrap:wrap;gap:.5rem}.kbs-actions>*{min-height:44px;font:inherit;padding:.5rem .8rem;" +
   "border:1px solid var(--l);" + R + "background:var(--b);color:var(--a)}" +
   ".kbs-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
