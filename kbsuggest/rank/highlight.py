@@ -5,7 +5,7 @@ half-typed last word, typo repairs) plus a half-typed last word as a prefix ("pa
 of "Passwort"). Tokens come from the one tokenizer (``tokens.py``), folded the same way, so what is
 highlighted is what was matched. Offsets are in Unicode code points, ``[start, end)``; the widget
 slices ``Array.from(text)``. Cost: one regex pass over a title and a ≤200-character snippet per
-suggestion (a few microseconds).
+suggestion, the text folded once (a few microseconds: benchmarks/ranking_latency.py).
 """
 
 from __future__ import annotations
@@ -25,13 +25,37 @@ class Highlighter:
         self.prefix = last if len(last) >= MIN_COMPLETE and last not in STOP_WORDS else ""
 
     def spans(self, text: str) -> Spans:
-        found: Spans = []
-        for match in TOKEN.finditer(text):
-            word = fold(match.group())
-            if word in self.words:
-                found.append([match.start(), match.end()])
-            elif self.prefix and word.startswith(self.prefix):
-                # the typed part only, when folding kept the length (else the whole word)
-                end = match.start() + len(self.prefix) if len(word) == len(match.group()) else match.end()
-                found.append([match.start(), end])
-        return found
+        folded = fold(text)
+        if len(folded) != len(text):  # a rare letter folded to more or fewer (a ligature, dotted İ): per token
+            return self._merged([[m.start(), self._end(m.start(), m.end(), fold(m.group()))]
+                                 for m in TOKEN.finditer(text)])
+        # str.find per query word, boundaries checked around each hit: no tokenizing of the whole text
+        found = []
+        for word, whole in [(w, True) for w in self.words] + ([(self.prefix, False)] if self.prefix else []):
+            at = folded.find(word)
+            while at >= 0:
+                end = at + len(word)
+                if (at == 0 or not _inside(folded[at - 1])) and (not whole or end == len(folded) or not _inside(folded[end])):
+                    found.append([at, end])
+                at = folded.find(word, end)
+        return self._merged(found)
+
+    def _end(self, start: int, end: int, word: str) -> int:
+        """Where the mark of a token ends: the whole word, the typed prefix, or nothing (``start``)."""
+        if word in self.words:
+            return end
+        return min(end, start + len(self.prefix)) if self.prefix and word.startswith(self.prefix) else start
+
+    @staticmethod
+    def _merged(spans: Spans) -> Spans:
+        """Non-empty spans in order, the longer of two that overlap (a word and the prefix it starts with)."""
+        out: Spans = []
+        for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+            if end > start and (not out or start >= out[-1][1]):
+                out.append([start, end])
+        return out
+
+
+def _inside(char: str) -> bool:
+    """A character a token continues with (``TOKEN``: letters and digits, not ``_``)."""
+    return char.isalnum()
