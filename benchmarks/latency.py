@@ -157,8 +157,11 @@ def agreement(st, fp32, int8) -> dict:
 
 def http(index_dir: Path, work: Path, titles: list[str], args, naive: bool) -> dict:
     port = 8765 + naive
-    if naive:
-        argv = [sys.executable, str(REPO / "benchmarks" / "naive_app.py"), str(index_dir), str(port)]
+    if naive:  # the naive app reads one snapshot directory: the default KB's current version
+        from kbsuggest.index.versions import kb_dir, resolve
+
+        argv = [sys.executable, str(REPO / "benchmarks" / "naive_app.py"), str(resolve(kb_dir(index_dir, "default"))),
+                str(port)]
     else:
         argv = kbsuggest_server(port)
     env = {"KBSUGGEST_INDEX_DIR": str(index_dir), "KBSUGGEST_EMBEDDER": "onnx", "KBSUGGEST_MODEL_PATH": str(INT8),

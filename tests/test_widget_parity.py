@@ -156,3 +156,21 @@ def test_popular_without_a_store_still_answers(tmp_path, built_settings):
     with TestClient(app) as client:
         r = client.get("/v1/popular?k=1")
     assert (r.status_code, [a["article_id"] for a in r.json()["articles"]]) == (200, ["api-rate-limits"])
+
+
+def test_readme_documents_every_widget_option_and_string():
+    import re
+
+    from conftest import REPO
+
+    script = (REPO / "kbsuggest" / "static" / "widget.js").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    options = set(re.findall(r"\bo\.(\w+)", script))
+    keys = re.search(r'var KEYS = "([^"]+)"', script).group(1).split()
+    assert options >= {"endpoint", "locale", "product", "showScores", "onNoMatch", "container"}
+    assert [o for o in sorted(options) if f"| `{o}" not in readme] == []
+    assert [k for k in keys if f"| `{k}` |" not in readme] == []
+    for locale in ("en", "de", "fr", "es"):
+        strings = re.search(rf'\n\s*{locale}: "([^"]+)"', script).group(1).split("|")
+        assert len(strings) == len(keys) and all(text in readme for text in strings), locale
+    assert len(script.encode()) <= 20 * 1024  # issue 18's budget

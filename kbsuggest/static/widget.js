@@ -25,7 +25,7 @@ var CSS = BOX + V + "@media(prefers-color-scheme:dark){" + BOX + DARK + "}" + BO
   ".kbs-opt[aria-selected=true]{background:var(--s);outline:2px solid var(--a);outline-offset:-2px}" +
   ".kbs-title{font-weight:600;color:var(--a)}.kbs-meta,.kbs-snippet,.kbs-head{display:block;font-size:.85em;color:var(--m)}" +
   ".kbs-snippet{color:var(--f)}.kbs-mark{background:var(--h);color:inherit}.kbs-card a{display:inline-block;padding:.7rem 0}" +
-  ".kbs-actions{display:flex;flex-wrap:wrap;gap:.5rem}.kbs-actions>*{min-height:44px;font:inherit;padding:.5rem .8rem;" +
+  ".kbs-actions{display:flex;flex-wrap:wrap;gap:.5rem}.kbs-actions>*{min-height:44px;font:inherit;padding:.6rem .8rem;" +
   "border:1px solid var(--l);" + R + "background:var(--b);color:var(--a)}" +
   ".kbs-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
