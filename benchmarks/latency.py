@@ -105,8 +105,11 @@ def build(kb_dir: Path, index_dir: Path, embedder) -> tuple[float, dict]:
     from indexing.build import build_index
     from kbsuggest.config import Settings
 
+    from kbsuggest.index.versions import kb_dir as kb_root, resolve
+
     summary = build_index(kb_dir, Settings(index_dir=index_dir), embedder)
-    manifest = json.loads((index_dir / "manifest.json").read_text())
+    # the index root holds one directory per KB, each with its versions: the default KB's current one
+    manifest = json.loads((resolve(kb_root(index_dir, "default")) / "manifest.json").read_text())
     return summary.seconds, manifest
 
 
@@ -154,8 +157,11 @@ def agreement(st, fp32, int8) -> dict:
 
 def http(index_dir: Path, work: Path, titles: list[str], args, naive: bool) -> dict:
     port = 8765 + naive
-    if naive:
-        argv = [sys.executable, str(REPO / "benchmarks" / "naive_app.py"), str(index_dir), str(port)]
+    if naive:  # the naive app reads one snapshot directory: the default KB's current version
+        from kbsuggest.index.versions import kb_dir, resolve
+
+        argv = [sys.executable, str(REPO / "benchmarks" / "naive_app.py"), str(resolve(kb_dir(index_dir, "default"))),
+                str(port)]
     else:
         argv = kbsuggest_server(port)
     env = {"KBSUGGEST_INDEX_DIR": str(index_dir), "KBSUGGEST_EMBEDDER": "onnx", "KBSUGGEST_MODEL_PATH": str(INT8),

@@ -5,7 +5,8 @@ typo repair), lexical coverage, dense features and the calibrated fusion, per qu
 
 Builds a KB of N articles synthesized from the sample KB with the hash embedder (the embedder does not
 change this cost; benchmarks/latency.py measures the whole request with the real model), embeds every
-prefix up front, then times ``Suggester.understand`` + ranking alone. Prints p50/p99 in milliseconds.
+prefix up front, then times ``Suggester.understand`` + ranking alone, without and with the match spans
+(issue 18's highlighting; the pairs alternate). Prints p50/p99 in milliseconds and the paired difference.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
 from kbsuggest.kbs.load import load_suggester  # noqa: E402
+from kbsuggest.rank.highlight import Highlighter  # noqa: E402
+from kbsuggest.rank.suggester import normalize_query  # noqa: E402
 
 
 def main() -> None:
@@ -44,21 +47,25 @@ def main() -> None:
         load_s = time.perf_counter() - started
     _, prefixes = titles_and_prefixes(args.queries)
     vectors = {p: suggester.embedder.encode([p]) for p in prefixes}
-    took = []
+    took: dict[bool, list[float]] = {False: [], True: []}
     for rounds in range(2):  # the first round warms up
-        took.clear()
-        for text in prefixes:
-            t = time.perf_counter()
-            query = suggester.understand(text)
-            if query is not None:
-                suggester._rank(query, vectors[text], 3, 0.0, None, None, False)
-            took.append(time.perf_counter() - t)
-    ms = np.array(took) * 1000
+        for runs in took.values():
+            runs.clear()
+        for n, text in enumerate(prefixes):
+            for marked in ((False, True) if n % 2 else (True, False)):  # alternated: neither always goes first
+                t = time.perf_counter()
+                query = suggester.understand(text)
+                if query is not None:  # with marks: the match spans the API returns (rank/highlight.py)
+                    suggester._rank(query, vectors[text], 3, 0.0, None, None, False,
+                                    Highlighter(normalize_query(text), query) if marked else None)
+                took[marked].append(time.perf_counter() - t)
     print(f"{summary.articles} articles, {summary.chunks} chunks ({suggester.manifest.index_type}), "
           f"vocabulary {len(suggester.lexical.vocabulary.words)} words, load {load_s:.2f} s, {len(prefixes)} prefixes")
-    print(f"understanding + hybrid ranking (no embedding): p50 {np.percentile(ms, 50):.3f} ms, "
-          f"p99 {np.percentile(ms, 99):.3f} ms")
-
+    for marked, label in ((False, "understanding + hybrid ranking (no embedding)"), (True, "the same with match spans")):
+        ms = np.array(took[marked]) * 1000
+        print(f"{label}: p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms")
+    extra = (np.array(took[True]) - np.array(took[False])) * 1e6
+    print(f"match spans add, per query (paired): median {np.median(extra):.1f} µs, mean {extra.mean():.1f} µs")
 
 if __name__ == "__main__":
     main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kbsuggest.lookalikes import LOOKALIKES
 
@@ -102,6 +102,10 @@ class Suggestion:
     snippet: str
     score: float  # calibrated probability that the article answers the query (kbsuggest/rank/calibration.py)
     similarity: float = 0.0  # raw cosine similarity between the query and the matching chunk
+    # [start, end) code-point offsets of the words the query matched (kbsuggest/rank/highlight.py); only
+    # the API's path asks for them, and they are presentation: two equal rankings are equal without them
+    title_spans: tuple | list = field(default=(), compare=False)
+    snippet_spans: tuple | list = field(default=(), compare=False)
 
 
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved", "done"})

@@ -74,6 +74,10 @@ class ArticleNotFoundError(KBSuggestError):
     """No article of the KB has this id."""
 
 
+class SectionNotFoundError(ArticleNotFoundError):
+    """The article has no section with this anchor (the HTTP edge answers 404 naming ``section``)."""
+
+
 class ReindexError(KBSuggestError):
     """A build failed or did not contain the change; the previous index is still serving."""
 

@@ -11,9 +11,10 @@ def test_get_suggest_body(client):
     assert response.status_code == 200
     body = response.json()
     assert body["query"] == "reset my password email"
-    assert set(body) == {"query", "suggestions", "took_ms"}
+    assert set(body) == {"query", "locale", "suggestions", "took_ms"}
     top = body["suggestions"][0]
-    assert set(top) == {"article_id", "title", "url", "section", "anchor", "snippet", "score", "similarity"}
+    assert set(top) == {"article_id", "title", "url", "section", "anchor", "snippet", "score", "similarity",
+                        "title_spans", "snippet_spans"}
     assert top["article_id"] == "password-reset"
     assert 0 <= top["score"] <= 1 and top["similarity"] <= 1
     assert len(body["suggestions"]) == 1  # the other articles are unlikely answers: below min_score

@@ -193,7 +193,7 @@ def test_admin_reindex_reads_the_kbs_source_and_put_is_markdown_only(tmp_path):
 def test_widget_links_only_to_a_url_the_article_has():
     source = (REPO / "kbsuggest" / "static" / "widget.js").read_text()
     start = source.index("function safeUrl")
-    safe_url = source[start:source.index("\n  }\n", start) + 4]
+    safe_url = source[start:source.index("\n}\n", start) + 3]  # a top-level function of the script
     script = ("var location = {href: 'https://shop.example/cart'};\n" + safe_url
               + "\nconsole.log(JSON.stringify([safeUrl('', ''), safeUrl(null, 'x'), safeUrl('javascript:alert(1)'),"
                 " safeUrl('https://help.example/a', 'b')]));")

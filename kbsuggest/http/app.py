@@ -17,7 +17,7 @@ from kbsuggest.http import errors
 from kbsuggest.http.cors import KBCors
 from kbsuggest.http.deps import kb_path
 from kbsuggest.http.limits import add_limits
-from kbsuggest.http.routes import admin, dashboard, events, ops, suggest
+from kbsuggest.http.routes import admin, articles, dashboard, events, ops, suggest
 from kbsuggest.kbs.admin import Indexer, KBAdmin
 from kbsuggest.kbs.registry import Registry
 from kbsuggest.kbs.watch import IndexWatcher
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     for prefix, dependencies in (("/v1", []), ("/v1/kbs/{kb}", [Depends(kb_path)])):
         app.include_router(suggest.build(settings), prefix=prefix, dependencies=dependencies)
+        app.include_router(articles.build(settings), prefix=prefix, dependencies=dependencies)
         app.include_router(events.build(settings), prefix=prefix, dependencies=dependencies)
         app.include_router(admin.build(), prefix=prefix, dependencies=dependencies)
         app.include_router(dashboard.build(settings), prefix=prefix, dependencies=dependencies)

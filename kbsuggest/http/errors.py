@@ -18,7 +18,7 @@ from starlette.routing import compile_path
 
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
                               IndexUnavailableError, InvalidArticleIdError, InvalidInputError, ReindexError,
-                              StoreUnavailableError, UnknownKBError)
+                              SectionNotFoundError, StoreUnavailableError, UnknownKBError)
 from kbsuggest.http.schemas import ErrorResponse
 
 log = logging.getLogger("kbsuggest")
@@ -78,6 +78,7 @@ _DOMAIN = [
     (IndexUnavailableError, "index_unavailable", None),
     (StoreUnavailableError, "store_unavailable", None),
     (ArticleError, "invalid_article", "body"),
+    (SectionNotFoundError, "not_found", "section"),
     (ArticleNotFoundError, "not_found", "article_id"),
     (InvalidArticleIdError, "invalid_request", "article_id"),
     (ArticleConflictError, "conflict", "article_id"),

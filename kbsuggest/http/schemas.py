@@ -14,10 +14,16 @@ class SuggestionOut(BaseModel):
     snippet: str = Field(description="The start of the matching section's text.")
     score: float = Field(description="Calibrated probability (0-1) that the article answers the query.")
     similarity: float = Field(description="Raw cosine similarity between the query and the matching section.")
+    title_spans: list[list[int]] = Field(default_factory=list, description=(
+        "`[start, end)` offsets (Unicode code points) of the words of `title` the query matched, to highlight."))
+    snippet_spans: list[list[int]] = Field(default_factory=list, description="The same for `snippet`.")
 
 
 class SuggestResponse(BaseModel):
     query: str
+    locale: str | None = Field(None, description=(
+        "The locale served: the one asked for, else its language (`de-DE` -> `de`), else the KB's default; "
+        "null when none was asked for."))
     suggestions: list[SuggestionOut]
     took_ms: float = Field(description="Server time spent on this suggestion, in milliseconds.")
 

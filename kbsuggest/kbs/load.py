@@ -42,7 +42,8 @@ def policy_for(settings: Settings, kb: KBSettings, calibration: Calibration, tun
     explicit = kb.min_score if kb.min_score is not None else None
     min_score = explicit if explicit is not None else tuned if tuned is not None else calibration.threshold
     return Policy(min_score=min_score, default_k=settings.default_k, max_k=settings.max_k,
-                  min_query_chars=settings.min_query_chars, snippet_chars=settings.snippet_chars)
+                  min_query_chars=settings.min_query_chars, snippet_chars=settings.snippet_chars,
+                  default_locale=kb.default_locale)
 
 
 def snapshot_calibration(snapshot: Snapshot) -> Calibration:

@@ -28,7 +28,9 @@ from kbsuggest.embed import Embedder
 from kbsuggest.index.format import centroids_of
 from kbsuggest.index.snapshot import Snapshot
 from kbsuggest.rank.calibration import FEATURES, Calibration
+from kbsuggest.rank.highlight import Highlighter
 from kbsuggest.rank.lexical import LexicalIndex
+from kbsuggest.rank.locales import Locales
 from kbsuggest.rank.query import Query
 from kbsuggest.rank.tokens import tokens
 
@@ -47,6 +49,7 @@ class Policy:
     max_k: int = 10
     min_query_chars: int = 3
     snippet_chars: int = 200
+    default_locale: str = "en"  # the end of the locale fallback (locales.py)
 
 
 def normalize_query(text: str) -> str:
@@ -86,6 +89,8 @@ class Suggester:
         self._public = np.array([a.audience == "public" for a in s.articles], dtype=bool)
         self._locale = np.array([a.locale for a in s.articles], dtype=object)
         self._product = np.array([a.product for a in s.articles], dtype=object)
+        self._locales = {audience: Locales({a.locale for a in s.articles if audience or a.audience == "public"},
+                                           policy.default_locale) for audience in (False, True)}
         self._snippets = [make_snippet(body, policy.snippet_chars) for body in s.bodies]
         titles, texts = self._tokens()
         self.lexical = LexicalIndex(titles, texts)
@@ -127,6 +132,10 @@ class Suggester:
         imports rapidfuzz and onnxruntime's first run allocates its buffers (tens of ms, once)."""
         self.suggest("pasword resett for my acount lo", min_score=0.0)
 
+    def locale_for(self, requested: str | None, include_internal: bool = False) -> str | None:
+        """The locale a caller asking for ``requested`` is answered in (``de-DE`` -> ``de`` -> the KB's default)."""
+        return self._locales[include_internal].resolve(requested)
+
     def understand(self, text: str, include_internal: bool = False) -> Query | None:
         """The query to search for, or None when there is nothing to search for yet."""
         if len(normalize_query(text)) < self.policy.min_query_chars or self.snapshot.size == 0:
@@ -142,7 +151,7 @@ class Suggester:
         if query is None:
             return []
         return self._rank(query, self._embed_query(query.text.strip()), k, min_score, locale, product,
-                          include_internal)
+                          include_internal, Highlighter(normalize_query(text), query))
 
     def suggest_many(self, texts: list[str], k: int | None = None, **options) -> list[list[Suggestion]]:
         """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
@@ -223,7 +232,7 @@ class Suggester:
         return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
 
     def _rank(self, query: Query, vector: np.ndarray, k: int | None, min_score: float | None, locale: str | None,
-              product: str | None, include_internal: bool) -> list[Suggestion]:
+              product: str | None, include_internal: bool, marks: Highlighter | None = None) -> list[Suggestion]:
         k = k or self.policy.default_k
         threshold = self.policy.min_score if min_score is None else min_score
         lexical = self.lexical if include_internal else self.public_lexical
@@ -239,11 +248,15 @@ class Suggester:
             keep = keep[np.argpartition(-score[keep], k - 1)[:k]]
         keep = sorted(keep.tolist(), key=lambda i: (-score[i], positions[i]))
         offsets = np.concatenate([[0], np.cumsum(self.snapshot.counts[positions])])
-        return [self._suggestion(int(positions[i]), chunk_cos[offsets[i]:offsets[i + 1]], float(score[i]))
+        return [self._suggestion(int(positions[i]), chunk_cos[offsets[i]:offsets[i + 1]], float(score[i]), marks)
                 for i in keep]
 
-    def _suggestion(self, position: int, chunk_cos: np.ndarray, score: float) -> Suggestion:
+    def _suggestion(self, position: int, chunk_cos: np.ndarray, score: float,
+                    marks: Highlighter | None = None) -> Suggestion:
+        """``marks``: the query's match spans (only ``suggest``, the API's path, asks for them)."""
         row = int(self.snapshot.starts[position]) + int(np.argmax(chunk_cos))
         article, s = self.snapshot.articles[position], self.snapshot
+        snippet = self._snippets[row]
         return Suggestion(article.id, article.title, article.url, s.headings[row] or None, s.anchors[row],
-                          self._snippets[row], round(score, 4), round(float(chunk_cos.max()), 4))
+                          snippet, round(score, 4), round(float(chunk_cos.max()), 4),
+                          *((marks.spans(article.title), marks.spans(snippet)) if marks else ()))

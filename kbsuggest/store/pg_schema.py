@@ -58,3 +58,10 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("events-004-session-summaries", "ALTER TABLE events ADD COLUMN locale text; ALTER TABLE events ADD COLUMN product text; "
      + "; ".join(s.format(text=C, bigint="bigint") for s in SUMMARY_DDL)),
 ]
+
+# The events of the sessions whose first suggestion was shown in [start, end), in session and time order.
+SESSION_EVENTS = (
+    "SELECT e.* FROM events e WHERE e.kb = %(kb)s AND e.session_id IN (SELECT s.session_id FROM events s "
+    "WHERE s.kb = %(kb)s AND s.type = 'suggestions_shown' AND s.at >= %(start)s AND s.at < %(end)s AND NOT EXISTS ("
+    "SELECT 1 FROM events p WHERE p.kb = %(kb)s AND p.session_id = s.session_id AND p.type = 'suggestions_shown' "
+    "AND p.at < %(start)s)) ORDER BY e.session_id, e.at, e.id")

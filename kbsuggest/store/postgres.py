@@ -19,7 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
-from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS, REFRESH_AFTER
+from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS, REFRESH_AFTER, SESSION_EVENTS
+from kbsuggest.store.popular import popular_sql
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
@@ -39,11 +40,6 @@ def _placeholders(n: int) -> str:
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({_placeholders(len(EVENT_COLUMNS))})"
 _UPSERT_TICKET = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({_placeholders(len(TICKET_COLUMNS))}) "
                   f"ON CONFLICT (kb, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TICKET_COLUMNS[2:])}")
-_SESSION_EVENTS = (
-    "SELECT e.* FROM events e WHERE e.kb = %(kb)s AND e.session_id IN (SELECT s.session_id FROM events s "
-    "WHERE s.kb = %(kb)s AND s.type = 'suggestions_shown' AND s.at >= %(start)s AND s.at < %(end)s AND NOT EXISTS ("
-    "SELECT 1 FROM events p WHERE p.kb = %(kb)s AND p.session_id = s.session_id AND p.type = 'suggestions_shown' "
-    "AND p.at < %(start)s)) ORDER BY e.session_id, e.at, e.id")
 
 
 def _psycopg():
@@ -149,9 +145,11 @@ class PostgresStore:
     def session_events(self, kb: str, start: str, end: str) -> list[dict]:
         """Every event of the sessions of ``kb`` whose first suggestion was shown in ``[start, end)``, in
         session and time order."""
-        params = {"kb": kb, "start": start, "end": end}
-        return self._run(lambda conn: conn.execute(_SESSION_EVENTS, params).fetchall(), create=False,
-                         dict_rows=True) or []
+        return self._read(SESSION_EVENTS, {"kb": kb, "start": start, "end": end}, dict_rows=True)
+
+    def _read(self, sql, params: dict, dict_rows: bool = False) -> list:
+        """The rows of one read-only statement ([] when the tables do not exist yet)."""
+        return self._run(lambda conn: conn.execute(sql, params).fetchall(), create=False, dict_rows=dict_rows) or []
 
     def deflection_rollup(self, kb: str, start: str, end: str, classify: str, values: dict, detail: bool = False,
                           top: int = 10) -> Rollup:
@@ -168,9 +166,7 @@ class PostgresStore:
 
     def gap_signals(self, kb: str, start: str, end: str) -> list[dict]:
         """The widget's gap signals of ``kb`` in ``[start, end)`` (``store/signals.py``), oldest first."""
-        params = {"kb": kb, "start": start, "end": end}
-        return self._run(lambda conn: conn.execute(signals_sql("postgres"), params).fetchall(), create=False,
-                         dict_rows=True) or []
+        return self._read(signals_sql("postgres"), {"kb": kb, "start": start, "end": end}, dict_rows=True)
 
     def rebuild_summaries(self) -> None:
         """Recompute every session's summary rows (after a bulk load that bypassed ``record_events``)."""
@@ -178,6 +174,10 @@ class PostgresStore:
             with conn.cursor() as cur:
                 refresh(cur, "postgres")
         self._run(rebuild)
+
+    def popular_articles(self, kb: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """(article id, sessions that opened it or rated it helpful since ``since``), most first (``popular.py``)."""
+        return [(str(a), int(n)) for a, n in self._read(popular_sql("postgres"), {"kb": kb, "since": since, "limit": limit})]
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,

@@ -18,6 +18,7 @@ import sqlite_utils
 from kbsuggest.db import open_db
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
+from kbsuggest.store.popular import popular_sql
 from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
@@ -125,6 +126,12 @@ class SQLiteStore:
             with _transaction(db.conn):
                 refresh(db.conn.cursor(), "sqlite")
         self._run(rebuild)
+
+    def popular_articles(self, kb: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """(article id, sessions that opened it or rated it helpful since ``since``), most first (``popular.py``)."""
+        params = {"kb": kb, "since": since, "limit": limit}
+        rows = self._run(lambda db: db.execute(popular_sql("sqlite"), params).fetchall(), create=False) or []
+        return [(str(a), int(n)) for a, n in rows]
 
     # thresholds -------------------------------------------------------------------------------------------
     def set_threshold(self, kb: str, model: str, scale: str, min_score: float, target_precision: float,
