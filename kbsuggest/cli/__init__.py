@@ -49,11 +49,12 @@ def index(obj: CLIContext, source: Path, fmt: str | None, kb: str) -> None:
     """Index the articles of SOURCE (a folder of Markdown or HTML pages, or a help-centre export) as KB --kb:
     a new version of it, published atomically."""
     from indexing.build import build_index
-    from kbsuggest.embed import make_embedder
+    from kbsuggest.kbs.load import kb_embedder
     from kbsuggest.kbs.watch import announce
 
     settings = obj.settings()
-    summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings), fmt)
+    config = obj.kb(kb, settings)  # reindexed with the model it is served with (`kbsuggest models use`)
+    summary = build_index(source, settings, kb_embedder(settings, config.name), config, fmt)
     store = obj.store(settings)
     announce(store, summary.kb, summary.version)  # every replica serving this index directory loads it
     store.close()
@@ -102,11 +103,11 @@ def serve(obj: CLIContext, host: str | None, port: int | None) -> None:
 @click.pass_obj
 def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str | None, internal: bool, kb: str) -> None:
     """Show the articles suggested for TEXT."""
-    from kbsuggest.kbs.load import build_suggester
-    from kbsuggest.embed import make_embedder
+    from kbsuggest.kbs.load import build_suggester, kb_embedder
 
     settings = obj.settings()
-    suggester = build_suggester(settings, obj.kb(kb, settings), make_embedder(settings), obj.store(settings))
+    config = obj.kb(kb, settings)
+    suggester = build_suggester(settings, config, kb_embedder(settings, config.name), obj.store(settings))
     found = suggester.suggest(text, k, locale=locale, product=product, include_internal=internal)
     if not found:
         click.echo("no suggestion above the threshold")
