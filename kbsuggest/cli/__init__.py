@@ -146,8 +146,9 @@ def info(obj: CLIContext, kb: str) -> None:
 from kbsuggest.cli.admin import admin  # noqa: E402
 from kbsuggest.cli.evaluate import evaluate  # noqa: E402
 from kbsuggest.cli.gaps import gaps, tickets  # noqa: E402
+from kbsuggest.cli.learn import learn  # noqa: E402
 from kbsuggest.cli.models import models  # noqa: E402
 from kbsuggest.cli.stats import stats  # noqa: E402
 
-for command in (admin, models, stats, evaluate, tickets, gaps):
+for command in (admin, models, stats, evaluate, tickets, gaps, learn):
     main.add_command(command)
