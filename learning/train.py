@@ -29,7 +29,7 @@ from pathlib import Path
 from learning.pairs import Pair
 
 TITLE_SHARE = 0.5  # how often the positive is the article's title chunk rather than another of its chunks
-TRAIN_MAX_TOKENS = 128  # truncation while training (queries are short; chunks are ~120 words); not exported
+TRAIN_MAX_TOKENS = 64  # truncation while training (queries are short; a chunk's title and first ~40 words); not exported
 
 
 @dataclass
@@ -120,6 +120,10 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
     exported_length = model.max_seq_length
     model.max_seq_length = TRAIN_MAX_TOKENS
     loss = losses.MultipleNegativesRankingLoss(model)
+    # The word-embedding table (half the weights) stays as shipped: a few thousand pairs cannot retrain 30,522
+    # rows, and the optimizer then updates half as much per step.
+    model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    tokenize = getattr(model, "preprocess", None) or model.tokenize
     batches = plan_batches(examples_of(pairs, config.hard_negatives), config.batch_size, config.epochs, rng)
     if not batches:
         raise ValueError("no training batch: the pairs name fewer than two articles")
@@ -131,7 +135,7 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
         return out
 
     def step_loss(batch: list[Example]):
-        return loss([model.tokenize(column) for column in columns(batch)], None)
+        return loss([tokenize(column) for column in columns(batch)], None)
 
     model.train()
     probe_started = time.perf_counter()
@@ -144,7 +148,7 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
     say(f"training: {steps} steps of {config.batch_size} pairs ({len(pairs)} pairs, {config.epochs} epoch"
         f"{'s' if config.epochs != 1 else ''}), about {per_step:.2f} s a step: ~{steps * per_step / 60:.1f} min"
         + (f" (cut from {planned} steps to fit --max-minutes {config.max_minutes:g})" if steps < planned else ""))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.AdamW([w for w in model.parameters() if w.requires_grad], lr=config.learning_rate)
     warmup = max(1, int(steps * config.warmup_share))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda i: min((i + 1) / warmup, max(0.0, (steps - i) / max(1, steps - warmup))))

@@ -133,6 +133,10 @@ def info(obj: CLIContext, kb: str) -> None:
     click.echo(f"kb          {kb} (all built: {', '.join(list_kbs(settings.index_dir))})")
     click.echo(f"version     {directory.name} of {', '.join(version_names(directory.parent.parent))} in {directory}")
     click.echo(f"model       {manifest.model} (dim {manifest.dim}, {manifest.index_type} index)")
+    if manifest.lineage:  # an adapted model (kbsuggest learn): what it was trained from
+        lineage = manifest.lineage
+        click.echo(f"adapted     {manifest.model_name} from {lineage.get('base_model', '?')} on "
+                   f"{lineage.get('pairs', {}).get('train', '?')} pairs, {lineage.get('created_at', '')[:10]}")
     click.echo(f"built       {manifest.created_at} by kbsuggest {manifest.kbsuggest_version}")
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
     click.echo(f"calibration {manifest.calibration.get('source', 'packaged default')}")
