@@ -111,7 +111,7 @@ def latency(suggesters: dict, texts: list[str], rounds: int = 3) -> dict[str, di
     return {name: {"p50": statistics.median(v), "p99": sorted(v)[int(0.99 * (len(v) - 1))]} for name, v in times.items()}
 
 
-def run_part(part: str, epochs: int, out: Path) -> dict:
+def run_part(part: str, epochs: int, out: Path, max_minutes: float = 12.0) -> dict:
     from indexing.build import build_index
     from kbsuggest.config import Settings
     from kbsuggest.embed import make_embedder
@@ -144,7 +144,7 @@ def run_part(part: str, epochs: int, out: Path) -> dict:
         base = load_suggester(settings, make_embedder(settings), "default", store)
         before = score(base, cases, PERCENTS)
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        result = job.learn(settings, kb, store, TrainConfig(epochs=epochs), say=print)
+        result = job.learn(settings, kb, store, TrainConfig(epochs=epochs, max_minutes=max_minutes), say=print)
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime  # the machine is shared: wall time is not ours
         adapted_embedder = make_embedder(settings, result.model, "default")
@@ -202,6 +202,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", action="append", choices=PARTS, help="Parts to run (default: all).")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--max-minutes", type=float, default=12.0, help="learn's training budget (its default: 12).")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--report", action="store_true", help="Only print the tables of the parts already run.")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
@@ -213,11 +214,11 @@ def main() -> int:
         parts = args.part or list(PARTS)
         if args.in_process:
             for part in parts:
-                run_part(part, args.epochs, args.out)
+                run_part(part, args.epochs, args.out, args.max_minutes)
         else:
             for part in parts:  # one process each: its peak RSS is its own
                 subprocess.run([sys.executable, __file__, "--in-process", "--part", part, "--epochs", str(args.epochs),
-                                "--out", str(args.out)], check=True)
+                                "--max-minutes", str(args.max_minutes), "--out", str(args.out)], check=True)
     report(args.out)
     return 0
 
