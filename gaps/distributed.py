@@ -83,12 +83,12 @@ def _chunks(items: list, size: int) -> list[list]:
 _loaded: dict[tuple[str, str], object] = {}  # (settings as JSON, what) -> embedder or suggester, per worker
 
 
-def _worker_embedder(settings: Settings):
-    from kbsuggest.embed import make_embedder
+def _worker_embedder(settings: Settings, kb: str):
+    from kbsuggest.kbs.load import kb_embedder
 
-    key = (settings.model_dump_json(), "embedder")
+    key = (settings.model_dump_json(), f"embedder {kb}")
     if key not in _loaded:
-        embedder = make_embedder(settings)
+        embedder = kb_embedder(settings, kb)  # the model the KB is served with (an adapted one, if any)
         if hasattr(embedder, "batch_threads"):  # the worker's threads, not every core: workers share a machine
             from distributed import get_worker
 
@@ -104,7 +104,7 @@ def _worker_suggester(settings: Settings, kb: str):
     key = (settings.model_dump_json(), f"suggester {kb}")
     if key not in _loaded:  # no store: coverage asks for every score (min_score=-1), no tuned threshold applies
         config = load_kbs(settings).get(kb) or KBSettings(name=kb)
-        _loaded[key] = build_suggester(settings, config, _worker_embedder(settings))
+        _loaded[key] = build_suggester(settings, config, _worker_embedder(settings, kb))
     return _loaded[key]
 
 
@@ -115,7 +115,7 @@ def _redact_task(settings: Settings, kb: str, tickets: list["Ticket"]) -> list["
 
 
 def _encode_task(settings: Settings, kb: str, batches: list[list[str]]) -> list[np.ndarray]:
-    embedder = _worker_embedder(settings)
+    embedder = _worker_embedder(settings, kb)
     return [embedder.encode(batch) for batch in batches]
 
 

@@ -12,11 +12,11 @@ from gaps.runs import compare_with_last_run, save_run
 from gaps.signals import load_widget_signals
 from gaps.view import redact_all
 from kbsuggest.config import Settings
-from kbsuggest.embed import Embedder, make_embedder
+from kbsuggest.embed import Embedder
 from kbsuggest.errors import ConfigError, KBSuggestError
 from kbsuggest.index.kbdb import article_dates
 from kbsuggest.index.versions import kb_dir, resolve
-from kbsuggest.kbs.load import load_suggester
+from kbsuggest.kbs.load import kb_embedder, load_suggester
 from kbsuggest.rank.suggester import Suggester
 from kbsuggest.store import Store, open_store
 
@@ -41,7 +41,7 @@ def run_gap_job(settings: Settings, embedder: Embedder | None = None, suggester:
         raise ConfigError(f"no resolved tickets of KB {kb!r} in {str(settings.db_path)!r}; import some with "
                           f"`kbsuggest tickets import FILE --kb {kb}`")
     widget = load_widget_signals(store, kb)
-    embedder = embedder or make_embedder(settings)
+    embedder = embedder or kb_embedder(settings, kb)  # the model the KB's index was built with
     # Without an index every ticket would look like a gap: refuse (IndexNotFoundError says what to run).
     suggester = suggester or load_suggester(settings, embedder, kb, store)
     if runner is None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from kbsuggest.config import KBSettings, Settings
 from kbsuggest.domain import Article, Chunk, id_skeleton
-from kbsuggest.embed import Embedder, model_file_of
+from kbsuggest.embed import Embedder, lineage_of, model_file_of, model_name_of
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.index import kbdb, versions
 from kbsuggest.index.format import (Manifest, centroids_of, choose_index_type, load_index, stored_vectors,
@@ -170,7 +170,7 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
     manifest = Manifest(
         model=embedder.name, dim=embedder.dim, chunk_count=len(chunks), article_count=len(articles),
         articles_hash=articles_hash(articles), chunking=chunking, index_type=choose_index_type(len(chunks)),
-        model_file=model_file_of(embedder), kb=kb.name,
+        model_file=model_file_of(embedder), kb=kb.name, model_name=model_name_of(embedder), lineage=lineage_of(embedder),
         calibration={"source": "packaged default (kbsuggest/rank/calibration.json)"},
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )

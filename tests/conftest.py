@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexing.build import build_index  # noqa: E402
+import learning  # noqa: E402,F401  (the package, before a test puts benchmarks/, with its learning.py, on sys.path)
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed.hashing import HashEmbedder  # noqa: E402
 from kbsuggest.index.versions import kb_dir, resolve  # noqa: E402

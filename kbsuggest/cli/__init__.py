@@ -49,11 +49,12 @@ def index(obj: CLIContext, source: Path, fmt: str | None, kb: str) -> None:
     """Index the articles of SOURCE (a folder of Markdown or HTML pages, or a help-centre export) as KB --kb:
     a new version of it, published atomically."""
     from indexing.build import build_index
-    from kbsuggest.embed import make_embedder
+    from kbsuggest.kbs.load import kb_embedder
     from kbsuggest.kbs.watch import announce
 
     settings = obj.settings()
-    summary = build_index(source, settings, make_embedder(settings), obj.kb(kb, settings), fmt)
+    config = obj.kb(kb, settings)  # reindexed with the model it is served with (`kbsuggest models use`)
+    summary = build_index(source, settings, kb_embedder(settings, config.name), config, fmt)
     store = obj.store(settings)
     announce(store, summary.kb, summary.version)  # every replica serving this index directory loads it
     store.close()
@@ -102,11 +103,11 @@ def serve(obj: CLIContext, host: str | None, port: int | None) -> None:
 @click.pass_obj
 def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str | None, internal: bool, kb: str) -> None:
     """Show the articles suggested for TEXT."""
-    from kbsuggest.kbs.load import build_suggester
-    from kbsuggest.embed import make_embedder
+    from kbsuggest.kbs.load import build_suggester, kb_embedder
 
     settings = obj.settings()
-    suggester = build_suggester(settings, obj.kb(kb, settings), make_embedder(settings), obj.store(settings))
+    config = obj.kb(kb, settings)
+    suggester = build_suggester(settings, config, kb_embedder(settings, config.name), obj.store(settings))
     found = suggester.suggest(text, k, locale=locale, product=product, include_internal=internal)
     if not found:
         click.echo("no suggestion above the threshold")
@@ -132,6 +133,10 @@ def info(obj: CLIContext, kb: str) -> None:
     click.echo(f"kb          {kb} (all built: {', '.join(list_kbs(settings.index_dir))})")
     click.echo(f"version     {directory.name} of {', '.join(version_names(directory.parent.parent))} in {directory}")
     click.echo(f"model       {manifest.model} (dim {manifest.dim}, {manifest.index_type} index)")
+    if manifest.lineage:  # an adapted model (kbsuggest learn): what it was trained from
+        lineage = manifest.lineage
+        click.echo(f"adapted     {manifest.model_name} from {lineage.get('base_model', '?')} on "
+                   f"{lineage.get('pairs', {}).get('train', '?')} pairs, {lineage.get('created_at', '')[:10]}")
     click.echo(f"built       {manifest.created_at} by kbsuggest {manifest.kbsuggest_version}")
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
     click.echo(f"calibration {manifest.calibration.get('source', 'packaged default')}")
@@ -145,8 +150,9 @@ def info(obj: CLIContext, kb: str) -> None:
 from kbsuggest.cli.admin import admin  # noqa: E402
 from kbsuggest.cli.evaluate import evaluate  # noqa: E402
 from kbsuggest.cli.gaps import gaps, tickets  # noqa: E402
+from kbsuggest.cli.learn import learn  # noqa: E402
 from kbsuggest.cli.models import models  # noqa: E402
 from kbsuggest.cli.stats import stats  # noqa: E402
 
-for command in (admin, models, stats, evaluate, tickets, gaps):
+for command in (admin, models, stats, evaluate, tickets, gaps, learn):
     main.add_command(command)

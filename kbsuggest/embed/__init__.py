@@ -36,10 +36,20 @@ def model_file_of(embedder: Embedder) -> str:
     return getattr(embedder, "model_file", "")
 
 
+def model_name_of(embedder: Embedder) -> str:
+    """``base``, or the name of the adapted model (``kbsuggest learn``) the embedder runs."""
+    return getattr(embedder, "model_name", "base")
+
+
+def lineage_of(embedder: Embedder) -> dict:
+    """What an adapted model was trained from (empty for the base model)."""
+    return dict(getattr(embedder, "lineage", {}) or {})
+
+
 def _hash(model_path: Path | None, batch_size: int, threads: int = 1) -> Embedder:
     from kbsuggest.embed.hashing import HashEmbedder
 
-    return HashEmbedder()
+    return HashEmbedder(model_path=model_path)
 
 
 def _sentence_transformers(model_path: Path | None, batch_size: int, threads: int = 1) -> Embedder:
@@ -74,6 +84,12 @@ def create_embedder(name: str, model_path: Path | None = None, batch_size: int =
     return factory(model_path, batch_size, threads)
 
 
-def make_embedder(settings: "Settings") -> Embedder:
-    """The embedder ``settings`` configure (backend, model file, batch size, threads per query)."""
-    return create_embedder(settings.embedder, settings.model_path, settings.embed_batch_size, settings.onnx_threads)
+def make_embedder(settings: "Settings", model: str = "base", kb: str = "default") -> Embedder:
+    """The embedder ``settings`` configure (backend, model file, batch size, threads per query); ``model``:
+    ``base`` (the configured model file) or a model adapted to KB ``kb`` (``embed/models.py``)."""
+    from kbsuggest.embed.models import BASE, model_dir
+
+    path = settings.model_path if model == BASE else model_dir(model, kb)
+    if model != BASE and settings.embedder == "sentence-transformers":
+        raise ConfigError(f"model {model!r} is an ONNX export: serve it with KBSUGGEST_EMBEDDER=onnx")
+    return create_embedder(settings.embedder, path, settings.embed_batch_size, settings.onnx_threads)

@@ -73,15 +73,26 @@ def _int16_pair_kernels() -> bool:
     return re.search(r"\b(avx512_vnni|avx_vnni)\b", flags) is None
 
 
+def _max_length(source: Path) -> int:
+    """Where sentence-transformers truncates: ``max_seq_length`` (files of sentence-transformers < 6), else the
+    tokenizer's ``model_max_length`` (what sentence-transformers 6 saves a fine-tuned model with)."""
+    config = json.loads((source / "sentence_bert_config.json").read_text())
+    if "max_seq_length" in config:
+        return int(config["max_seq_length"])
+    return int(json.loads((source / "tokenizer_config.json").read_text())["model_max_length"])
+
+
 def exported(out_dir: Path | None = None) -> list[Path]:
     """The files an export writes (tokenizer, fp32, int8), in the models directory by default."""
     out_dir = Path(out_dir) if out_dir else models_dir()
     return [out_dir / TOKENIZER_FILE, out_dir / FP32_FILE, out_dir / INT8_FILE]
 
 
-def export_models(out_dir: Path | None = None, force: bool = False) -> list[Path]:
+def export_models(out_dir: Path | None = None, force: bool = False, source: Path | None = None) -> list[Path]:
     """Write tokenizer.json, the fp32 and the int8 ONNX files into ``out_dir``; return their paths. Files
-    already there are kept unless ``force`` (so ``make run`` can call it every time)."""
+    already there are kept unless ``force`` (so ``make run`` can call it every time). ``source``: a
+    sentence-transformers model directory (default: the shipped all-MiniLM-L6-v2; ``kbsuggest learn``
+    passes the model it fine-tuned)."""
     targets = exported(out_dir)
     if not force and all(p.is_file() for p in targets):
         return targets
@@ -104,8 +115,8 @@ def export_models(out_dir: Path | None = None, force: bool = False) -> list[Path
     warnings.filterwarnings("ignore")  # tracer and exporter chatter about constructs this model does not hit
     logging.getLogger().setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" hint
     out_dir = targets[0].parent
-    source = minilm_path()
-    max_len = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
+    source = Path(source) if source else minilm_path()
+    max_len = _max_length(source)
     staging = out_dir / ".export-tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -141,12 +152,13 @@ def export_models(out_dir: Path | None = None, force: bool = False) -> list[Path
     return targets
 
 
-def agreement(paths: list[Path], texts: list[str]) -> dict[str, float]:
-    """Lowest cosine between sentence-transformers and each ONNX file over ``texts``."""
+def agreement(paths: list[Path], texts: list[str], reference: Path | None = None) -> dict[str, float]:
+    """Lowest cosine between sentence-transformers (model directory ``reference``, default the shipped one)
+    and each ONNX file over ``texts``."""
     import numpy as np
 
     from kbsuggest.embed.st import SentenceTransformerEmbedder
     from kbsuggest.embed.onnx import OnnxEmbedder
 
-    reference = SentenceTransformerEmbedder().encode(texts)
-    return {p.name: float(np.min(np.sum(OnnxEmbedder(p).encode(texts) * reference, axis=1))) for p in paths}
+    expected = SentenceTransformerEmbedder(reference).encode(texts)
+    return {p.name: float(np.min(np.sum(OnnxEmbedder(p).encode(texts) * expected, axis=1))) for p in paths}

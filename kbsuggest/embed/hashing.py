@@ -16,9 +16,14 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 class HashEmbedder:
     """Signed feature hashing of words and character trigrams. Deterministic across processes."""
 
-    def __init__(self, dim: int = 256) -> None:
+    def __init__(self, dim: int = 256, model_path=None) -> None:
+        from kbsuggest.embed.models import BASE, identity
+
         self.dim = dim
-        self.name = f"hash-{dim}"
+        # a (fake) adapted model directory salts the features, so tests can switch models without torch
+        self.model_name, self.lineage = identity(model_path)
+        self._salt = "" if self.model_name == BASE else self.model_name
+        self.name = f"hash-{dim}" + (f"/{self._salt}" if self._salt else "")
 
     def _features(self, text: str) -> list[str]:
         words = _TOKEN.findall(text.lower())
@@ -29,7 +34,7 @@ class HashEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for feature in self._features(text):
-                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                digest = hashlib.blake2b((self._salt + feature).encode(), digest_size=8).digest()
                 value = int.from_bytes(digest, "little")
                 out[row, value % self.dim] += 1.0 if (value >> 63) & 1 else -1.0
         return normalize_rows(out)

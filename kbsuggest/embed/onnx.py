@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kbsuggest.embed.models import INPUTS, INT8_FILE, OUTPUT, TOKENIZER_FILE, default_onnx_model, file_fingerprint
+from kbsuggest.embed.models import (BASE, INPUTS, INT8_FILE, OUTPUT, TOKENIZER_FILE, default_onnx_model, file_fingerprint,
+                                    identity)
 from kbsuggest.errors import ConfigError, MissingDependencyError
 
 
@@ -51,7 +52,8 @@ class OnnxEmbedder:
         self.batch_threads = 0  # intra-op threads of batches, 0 = one per core (a Dask worker sets its share)
         self._feeds = [i.name for i in self._session.get_inputs()]
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        self.name = f"onnx/{path.stem}"
+        self.model_name, self.lineage = identity(path)  # an adapted model's directory names it
+        self.name = f"onnx/{path.stem}" if self.model_name == BASE else f"onnx/{self.model_name}-int8"
         self.model_file = file_fingerprint(path)
 
     def _open(self, threads: int):

@@ -54,6 +54,8 @@ class Manifest:
     kbsuggest_version: str = __version__
     created_at: str = ""
     extra: dict = field(default_factory=dict)
+    model_name: str = "base"  # "base", or the adapted model (kbsuggest learn) that built it: reindexing keeps it
+    lineage: dict = field(default_factory=dict)  # an adapted model's lineage: base model, pairs, date, held-out figures
 
 
 def _faiss():

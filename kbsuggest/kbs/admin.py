@@ -37,6 +37,7 @@ from kbsuggest.domain import Article, id_skeleton, validate_article_id
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
                               InvalidArticleIdError, KBSuggestError, ReindexError)
 from kbsuggest.index import kbdb, versions
+from kbsuggest.kbs.load import served_model
 from kbsuggest.kbs.registry import Registry
 from kbsuggest.kbs.watch import announce
 
@@ -215,7 +216,7 @@ class KBAdmin:
         started = time.perf_counter()
         config = self.registry.config(kb)
         folder = self._folder(config)
-        embedder = self.registry.embedder()
+        embedder = self.registry.embedder(served_model(self.settings, kb), kb)  # a reindex keeps the KB's model
         root = versions.kb_dir(self.settings.index_dir, kb)
         with self._lock(kb), versions.locked(root):
             recover(root)

@@ -12,14 +12,31 @@ import hashlib
 import logging
 from kbsuggest.config import DEFAULT_KB, KBSettings, Settings, load_kbs
 from kbsuggest.embed import Embedder, make_embedder, model_file_of
-from kbsuggest.errors import StoreUnavailableError
+from kbsuggest.embed.models import BASE
+from kbsuggest.errors import KBSuggestError, StoreUnavailableError
+from kbsuggest.index.format import read_manifest
 from kbsuggest.index.snapshot import Snapshot, load_snapshot
-from kbsuggest.index.versions import kb_dir
+from kbsuggest.index.versions import kb_dir, resolve
 from kbsuggest.rank.calibration import Calibration
 from kbsuggest.rank.suggester import Policy, Suggester
 from kbsuggest.store import Store, open_store
 
 log = logging.getLogger("kbsuggest")
+
+
+def served_model(settings: Settings, kb: str) -> str:
+    """The model KB ``kb`` is served with: that of its current version (``base`` when it has none yet).
+    A KB's model is chosen by the index it was built with, so a reindex keeps it and a publication switches
+    every replica (``kbsuggest models use`` reindexes with another one)."""
+    try:
+        return read_manifest(resolve(kb_dir(settings.index_dir, kb))).model_name
+    except KBSuggestError:
+        return BASE
+
+
+def kb_embedder(settings: Settings, kb: str) -> Embedder:
+    """The embedder of the model KB ``kb`` is served with (for indexing, suggesting, mining it)."""
+    return make_embedder(settings, served_model(settings, kb), kb)
 
 
 def calibration_scale(calibration: Calibration) -> str:
@@ -65,5 +82,5 @@ def load_suggester(settings: Settings, embedder: Embedder | None = None, kb: str
     from ``store`` (default: the configured one; never created by reading)."""
     kbs = load_kbs(settings)
     config = kbs.get(kb) or KBSettings(name=kb)
-    return build_suggester(settings, config, embedder or make_embedder(settings),
+    return build_suggester(settings, config, embedder or kb_embedder(settings, kb),
                            store if store is not None else open_store(settings))

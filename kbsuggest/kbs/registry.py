@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from kbsuggest.config import DEFAULT_KB, KBSettings, Settings, load_kbs
 from kbsuggest.embed import Embedder, make_embedder
 from kbsuggest.embed.cache import QueryCache
+from kbsuggest.embed.models import BASE
 from kbsuggest.errors import IndexUnavailableError, KBSuggestError, UnknownKBError
 from kbsuggest.index.format import single_query_threads
 from kbsuggest.index.versions import current_name, kb_dir, list_kbs
-from kbsuggest.kbs.load import build_suggester
+from kbsuggest.kbs.load import build_suggester, served_model
 from kbsuggest.rank.suggester import Suggester
 from kbsuggest.store import Store
 
@@ -57,9 +58,10 @@ class Registry:
         self.kbs = kbs if kbs is not None else load_kbs(settings)
         self.store = store
         self.serving = serving
-        self._embedder = embedder
+        # model name -> (embedder, its query cache): KBs served with the same model share both
+        self._embedders: dict[str, tuple[Embedder, QueryCache]] = {}
+        self._given = embedder  # the base model's embedder, when the caller made it (tests, benchmarks)
         self._embedder_lock = threading.Lock()
-        self._query_cache: QueryCache | None = None
         self._loaded: OrderedDict[str, Suggester] = OrderedDict()  # least recently used first
         self._errors: dict[str, str] = {}
         self._failed_at: dict[str, float] = {}
@@ -83,18 +85,23 @@ class Registry:
         raise UnknownKBError(kb)
 
     # loading ------------------------------------------------------------------------------------------------
-    def embedder(self) -> Embedder:
+    def _model(self, model: str, kb: str) -> tuple[Embedder, QueryCache]:
         with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = make_embedder(self.settings)
-            if self._query_cache is None:
-                self._query_cache = QueryCache(self._embedder, self.settings.query_cache_size)
-            return self._embedder
+            found = self._embedders.get(model)
+            if found is None:
+                given = self._given if model == BASE else None
+                embedder = given or make_embedder(self.settings, model, kb)
+                found = self._embedders[model] = (embedder, QueryCache(embedder, self.settings.query_cache_size))
+            return found
+
+    def embedder(self, model: str = BASE, kb: str = DEFAULT_KB) -> Embedder:
+        """The embedder of ``model`` (``base``, or a model adapted to ``kb``), made once per process."""
+        return self._model(model, kb)[0]
 
     @property
     def query_cache(self) -> QueryCache:
-        self.embedder()
-        return self._query_cache
+        """The base model's query cache."""
+        return self._model(BASE, DEFAULT_KB)[1]
 
     def get(self, kb: str) -> Suggester:
         """The KB's Suggester, loading it if needed; UnknownKBError or IndexUnavailableError otherwise."""
@@ -128,7 +135,8 @@ class Registry:
     def _load(self, config: KBSettings) -> Suggester:
         started = time.perf_counter()
         try:
-            suggester = build_suggester(self.settings, config, self.embedder(), self.store, self.query_cache)
+            embedder, cache = self._model(served_model(self.settings, config.name), config.name)
+            suggester = build_suggester(self.settings, config, embedder, self.store, cache)
             suggester.warm_up()
         except KBSuggestError as exc:
             with self._guard:
