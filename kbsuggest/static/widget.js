@@ -42,7 +42,7 @@ function norm(text) { return String(text || "").replace(/\s+/g, " ").trim(); }
 
 function call(fn, a, b) { if (fn) try { fn(a, b); } catch (e) { /* host callback */ } }
 
-// The page's locale (de-DE), its language (de), the KB's answer's (its default), en.
+// Page locale (de-DE), its language (de), the KB's answer's, en.
 function strings(s) {
   var t = {}, ui = s.ui.replace("_", "-"), chain = [ui, ui.split("-")[0], s.served, "en"], i, found;
   for (i = 0; i < chain.length && !found; i++) found = I18N[chain[i].toLowerCase()];
@@ -162,7 +162,8 @@ function params(s, extra) {
 }
 
 function shownEvent(s, query, list) {
-  s.queue.push({ type: "suggestions_shown", mode: s.mode, query: query, suggestions: list.map(function (a, i) {
+  s.queue.push({ type: "suggestions_shown", mode: s.mode, query: query, locale: s.locale || null,
+    product: s.product || null, suggestions: list.map(function (a, i) {
     return { article_id: String(a.article_id), position: i + 1, score: Math.max(-1, Math.min(1, Number(a.score) || 0)) };
   }) });
   if (!list.length) call(s.o.onNoMatch, query);
@@ -194,7 +195,7 @@ function button(box, text, fn) {
   return b;
 }
 
-// In chat a title links to the article (Tab reaches it); a form's option opens the preview.
+// Chat: a title links to the article (Tab reaches it). Form: opens the preview.
 function articleBody(s, node, a, onOpen) {
   var url = onOpen && safeUrl(a.url, a.anchor), title = marked(el(url ? "a" : "span", "kbs-title"), a.title, a.title_spans);
   if (url) set(title, { href: url, target: "_blank", rel: "noopener" }).addEventListener("click", onOpen);
@@ -311,7 +312,7 @@ function attachForm(input, s, o) {
       open(active, current);
     }
   }
-  // Closes on blur, Tab, or after a click elsewhere (the layout never moves under a press).
+  // Closes on blur, Tab, a click elsewhere (not on press: layout must hold).
   function inside(node) { return node === input || list.contains(node) || preview.contains(node) || status.contains(node); }
   function onBlur() { setTimeout(function () { if (!pressed && !inside(doc.activeElement)) close(); }, 0); }
   on(s, input, "input", onInput);
