@@ -114,9 +114,9 @@
     if (s.mode === "chat") { // a whole message: POST, up to 2,000 characters
       init.method = "POST";
       init.headers = { "Content-Type": "application/json" };
-      init.body = JSON.stringify({ query: query, k: s.k, locale: s.locale || null, product: s.product || null });
+      init.body = JSON.stringify({ query: query, k: s.k, locale: s.locale || null, product: s.product || null, mode: s.mode });
     } else {
-      var params = new URLSearchParams({ q: query, k: String(s.k) });
+      var params = new URLSearchParams({ q: query, k: String(s.k), mode: s.mode });
       if (s.locale) params.set("locale", s.locale);
       if (s.product) params.set("product", s.product);
       url += "?" + params;
