@@ -1,13 +1,17 @@
 """A new snapshot's calibration: the KB's warm calibration when it has one for this model, else a cold-start
-fit on the snapshot itself (``learning/coldstart.py``). Written into the snapshot before its manifest."""
+fit on the snapshot itself (``learning/coldstart.py``). Written into the snapshot before its manifest.
+``publish_calibration`` is the other way in: ``kbsuggest calibrate`` publishing a warm fit."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from kbsuggest.config import KBSettings, Settings
 from kbsuggest.embed import Embedder, model_file_of
-from kbsuggest.index.format import read_warm_calibration, write_calibration
+from kbsuggest.index import versions
+from kbsuggest.index.format import (SNAPSHOT_FILES, read_manifest, read_warm_calibration, write_calibration,
+                                    write_manifest, write_warm_calibration)
 from kbsuggest.index.snapshot import load_snapshot
 from kbsuggest.index.versions import kb_dir
 from kbsuggest.rank.calibration import Calibration, packaged_data
@@ -33,3 +37,25 @@ def calibrate_snapshot(directory: Path, settings: Settings, embedder: Embedder, 
     write_calibration(directory, calibration.to_dict(fitted_on=f"cold start of KB {kb.name!r} at index time",
                                                      weights_fitted_on=packaged_data().get("fitted_on", "")))
     return how
+
+
+def publish_calibration(settings: Settings, kb: str, data: dict, how: dict, model: str) -> str:
+    """Store ``data`` as KB ``kb``'s warm calibration (kept by every later reindex with ``model``) and publish
+    a new version of its current snapshot that uses it; returns the version's name."""
+    root = kb_dir(settings.index_dir, kb)
+    with versions.locked(root):
+        versions.recover(root)
+        current = versions.resolve(root)
+        write_warm_calibration(root, {"model": model, "calibration": data, "how": how})
+        with versions.staged(root) as staging:
+            for name in SNAPSHOT_FILES:
+                if (current / name).is_file():
+                    shutil.copy2(current / name, staging / name)
+            write_calibration(staging, data)
+            manifest = read_manifest(staging)
+            manifest.calibration = {"source": "warm (kbsuggest calibrate)", **how}
+            write_manifest(staging, manifest)
+            name = versions.install(root, staging)
+        versions.point(root, name)
+        versions.recover(root)
+    return name

@@ -160,10 +160,11 @@ def show_calibration(how: dict, data: dict | None) -> None:
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
 from kbsuggest.cli.admin import admin  # noqa: E402
+from kbsuggest.cli.calibrate import calibrate  # noqa: E402
 from kbsuggest.cli.evaluate import evaluate  # noqa: E402
 from kbsuggest.cli.gaps import gaps, tickets  # noqa: E402
 from kbsuggest.cli.models import models  # noqa: E402
 from kbsuggest.cli.stats import stats  # noqa: E402
 
-for command in (admin, models, stats, evaluate, tickets, gaps):
+for command in (admin, models, stats, evaluate, tickets, gaps, calibrate):
     main.add_command(command)
