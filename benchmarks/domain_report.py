@@ -89,7 +89,7 @@ def targets(report: dict) -> list[list]:
         form = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("form"))
         chat = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("chat"))
         rows.append([name, form["threshold"], chat["threshold"], form["nothing_50"], form["false"]["all"],
-                     chat["false"]["all"], form.get("ece"), chat.get("ece")])
+                     chat["false"]["all"], chat.get("precision"), chat["hit@3_100"], form.get("ece"), chat.get("ece")])
     return rows
 
 
@@ -115,7 +115,8 @@ def print_report(report: dict) -> None:
                             "shipped form"], bars(report))))
     print("\n## Targets at shipped defaults (nothing shown ≤50% ≤ 0.15; false form ≤ 0.20, chat ≤ 0.10; ECE ≤ 0.08)\n")
     print("\n".join(_table(["domain", "form threshold", "chat threshold", "nothing shown ≤50% (form)",
-                            "false: all (form)", "false: all (chat)", "ECE form", "ECE chat"], targets(report))))
+                            "false: all (form)", "false: all (chat)", "chat precision (cards)", "chat hit@3@100%",
+                            "ECE form", "ECE chat"], targets(report))))
     print("\n## hit@3 averaged over the domains\n")
     print("\n".join(_table(["system", "domains", "hit@3@30%", "hit@3@50%", "hit@3@100%"], means(report))))
     seconds = report["seconds"]
