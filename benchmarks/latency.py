@@ -104,9 +104,10 @@ def in_process(index_dir: Path, backend: str, queries_file: Path, runs: int, thr
 def build(kb_dir: Path, index_dir: Path, embedder) -> tuple[float, dict]:
     from indexing.build import build_index
     from kbsuggest.config import Settings
+    from kbsuggest.index.versions import kb_dir as kb_index, resolve
 
     summary = build_index(kb_dir, Settings(index_dir=index_dir), embedder)
-    manifest = json.loads((index_dir / "manifest.json").read_text())
+    manifest = json.loads((resolve(kb_index(index_dir, "default")) / "manifest.json").read_text())
     return summary.seconds, manifest
 
 
