@@ -86,4 +86,5 @@ def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: flo
         ece = expected_calibration_error(scores, labels)
         out["ece"] = None if ece is None else round(ece, 4)
         out["ece_n"] = len(scores)
+        out["precision"] = _mean([float(x) for x in labels])  # of every card shown
     return out

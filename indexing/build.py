@@ -30,6 +30,7 @@ from kbsuggest.index.format import (Manifest, centroids_of, choose_index_type, l
 from kbsuggest.rank.calibration import packaged_data
 from kbsuggest.sources import LABELS, Overlay, Skipped, SourceOptions, check_format
 from kbsuggest.sources.detect import detect_format
+from indexing.calibrate import calibrate_snapshot
 from indexing.chunking import bounded_chunks
 from indexing.sources import source_for
 
@@ -180,6 +181,8 @@ def build_snapshot(source: Path, settings: Settings, embedder: Embedder, directo
         starts = np.flatnonzero(np.diff([-1] + [position[c.article_id] for c in chunks]))
         write_centroids(directory, centroids_of(vectors, starts))
     write_calibration(directory, packaged_data())
+    write_manifest(directory, manifest)  # the snapshot is complete: it can be loaded to calibrate it
+    manifest.calibration = calibrate_snapshot(directory, settings, embedder, kb)
     write_manifest(directory, manifest)
     return IndexSummary(
         source=str(source), index_dir=str(directory), model=embedder.name, articles=len(articles),

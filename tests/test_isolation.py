@@ -106,8 +106,9 @@ def test_a_kb_never_answers_with_another_kbs_articles_or_to_another_kbs_keys(bra
             query = " ".join(words)[: data.draw(st.integers(3, 60), label="typed")]
             paths = [f"/v1/kbs/{b}/suggest"] + (["/v1/suggest"] if b == "default" else [])
             for path in paths:
-                assert found(client.get(path, params={"q": query, "k": 10})) in (set(), public)
-                assert found(client.post(path, json={"query": query, "k": 10})) in (set(), public)
+                # its own public articles only (each KB's own thresholds may show some of them)
+                assert found(client.get(path, params={"q": query, "k": 10})) <= public
+                assert found(client.post(path, json={"query": query, "k": 10})) <= public
                 if b in config:
                     agent = bearer(config[b]["agent"])
                     assert found(client.get(path, params={"q": query, "k": 10}, headers=agent)) in (set(), public | internal)

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def sample_kb(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("sample"), embedder="onnx", min_score=0.3)
+    # shipped defaults: the thresholds are the KB's own, fitted when it is indexed (no explicit min_score)
+    settings = make_settings(tmp_path_factory.mktemp("sample"), embedder="onnx", min_score=None)
     embedder = create_embedder("onnx")
     build_index(REPO / "articles", settings, embedder)
     return load_suggester(settings, embedder)
@@ -44,3 +45,36 @@ def test_internal_runbooks_stay_internal(sample_kb):
 
 def test_german_locale(sample_kb):
     assert ids(sample_kb.suggest("Passwort vergessen", locale="de"))[0] == "passwort-zuruecksetzen"
+
+
+@pytest.mark.parametrize(("query", "article"), [
+    ("sso login failing", "sso-saml-login-failing"),  # the README's quick start
+    ("sso login", "sso-saml-login-failing"),  # `kbsuggest suggest "sso login"` in the README
+    ("charged twice", "refund-policy"),
+    ("export csv empty", "export-empty-csv"),
+    ("I forgot my password", "password-reset"),
+    ("manual refund", "refund-policy"),  # the public side of the README's agent example
+    ("reset password", "password-reset"),
+])
+def test_readme_queries_show_the_right_article_at_shipped_defaults(sample_kb, query, article):
+    assert article in ids(sample_kb.suggest(query))
+
+
+def test_readme_chat_message_shows_the_refund_article(sample_kb):
+    # the README's POST, as sent there (default mode: form)
+    assert "refund-policy" in ids(sample_kb.suggest("Hi, I was charged twice for my subscription this month"))
+
+
+def test_chat_mode_shows_a_confident_answer_only(sample_kb):
+    assert ids(sample_kb.suggest("I forgot my password", mode="chat"))[0] == "password-reset"
+    assert len(sample_kb.suggest("sso login", mode="chat")) < len(sample_kb.suggest("sso login"))
+
+
+def test_stop_words_only_show_nothing(sample_kb):
+    assert sample_kb.suggest("how do i") == []
+
+
+def test_the_sample_kb_has_its_own_calibration(sample_kb):
+    how = sample_kb.manifest.calibration
+    assert how["source"] == "cold start"
+    assert sample_kb.policy.min_score == how["thresholds"]["form"] < sample_kb.policy.chat_min_score

@@ -124,7 +124,7 @@ def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str
 def info(obj: CLIContext, kb: str) -> None:
     """Statistics of a KB's index: articles, chunks, model, version, when it was built; or every KB."""
     from kbsuggest.index import kbdb
-    from kbsuggest.index.format import read_manifest
+    from kbsuggest.index.format import read_calibration, read_manifest
     from kbsuggest.index.versions import kb_dir, list_kbs, resolve, version_names
 
     settings = obj.settings()
@@ -139,20 +139,38 @@ def info(obj: CLIContext, kb: str) -> None:
                    f"{lineage.get('pairs', {}).get('train', '?')} pairs, {lineage.get('created_at', '')[:10]}")
     click.echo(f"built       {manifest.created_at} by kbsuggest {manifest.kbsuggest_version}")
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
-    click.echo(f"calibration {manifest.calibration.get('source', 'packaged default')}")
+    show_calibration(manifest.calibration, read_calibration(directory))
     for column in ("audience", "locale", "product"):
         counts = kbdb.counts_by(directory, column)
         echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
 
 
+def show_calibration(how: dict, data: dict | None) -> None:
+    """The calibration lines of ``kbsuggest info``: where it came from, its thresholds and scale."""
+    from kbsuggest.rank.calibration import FEATURES, Calibration
+
+    calibration = Calibration.from_dict(data, "calibration.json") if data else Calibration.default()
+    thresholds = "  ".join(f"{mode} {t:.4f}" for mode, t in calibration.thresholds.items())
+    click.echo(f"calibration {how.get('source', 'packaged default')}: thresholds {thresholds}")
+    if "slope" in how:
+        kinds = ", ".join(f"{n} {kind}s" for kind, n in how.get("by_kind", {}).items())
+        click.echo(f"            scale slope {how['slope']} offset {how['offset']}, from {how.get('examples')} examples"
+                   + (f" ({how.get('pseudo_queries')} pseudo-queries: {kinds}; {how.get('offtopic_texts')} off-topic "
+                      f"texts; seed {how.get('seed')})" if "pseudo_queries" in how else "")
+                   + (f" ({how['labels']} labels, fitted {how.get('fitted_at', '')})" if "labels" in how else ""))
+    click.echo("            weights " + ", ".join(f"{f} {c:.3f}" for f, c in zip(FEATURES, calibration.coef.tolist()))
+               + f", intercept {calibration.intercept:.3f}")
+
+
 # Commands of the offline jobs live beside their code and are registered here, one line each.
 # (Their modules import click only; heavy dependencies load inside the commands.)
 from kbsuggest.cli.admin import admin  # noqa: E402
+from kbsuggest.cli.calibrate import calibrate  # noqa: E402
 from kbsuggest.cli.evaluate import evaluate  # noqa: E402
 from kbsuggest.cli.gaps import gaps, tickets  # noqa: E402
 from kbsuggest.cli.learn import learn  # noqa: E402
 from kbsuggest.cli.models import models  # noqa: E402
 from kbsuggest.cli.stats import stats  # noqa: E402
 
-for command in (admin, models, stats, evaluate, tickets, gaps, learn):
+for command in (admin, models, stats, evaluate, tickets, gaps, learn, calibrate):
     main.add_command(command)

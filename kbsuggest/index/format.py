@@ -3,7 +3,8 @@
 A snapshot directory holds:
 - ``faiss.index``: inner product over L2-normalized vectors, so scores are cosine similarities;
 - ``kb.db``: article and chunk metadata (``kbdb.py``); row i of ``chunks`` is FAISS vector i;
-- ``calibration.json``: the score calibration of this KB (``kbsuggest/rank/calibration.py`` reads it);
+- ``calibration.json``: the score calibration of this KB (``kbsuggest/rank/calibration.py`` reads it): fitted
+  for it when it was indexed (``learning/coldstart.py``), or its warm calibration (below);
 - ``centroids.index`` (HNSW snapshots only): an inverted-file index (IVF) of the articles' centroids (unit
   mean of their chunk vectors, id i = article i), so a large KB finds its best articles by whole-article
   similarity without scoring them all;
@@ -14,6 +15,10 @@ first chunk of every article is its title alone (empty anchor and heading). Read
 article's chunks are one contiguous range and its title vector is the first of them. ``kbdb.read`` checks it.
 
 Snapshots are written aside and published by ``versions.py``, so a reader never sees half of one.
+
+Beside its versions, a KB directory may hold ``calibration.warm.json``: the calibration ``kbsuggest
+calibrate`` fitted from the KB's labelled history, with the model it was fitted for. Every later snapshot
+of that KB and model takes it as its ``calibration.json`` (so it survives reindexing) until the next fit.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ MANIFEST_FILE = "manifest.json"
 KB_FILE = "kb.db"
 CALIBRATION_FILE = "calibration.json"
 CENTROIDS_FILE = "centroids.index"
+WARM_CALIBRATION_FILE = "calibration.warm.json"  # in the KB directory, not in a version
 SNAPSHOT_FILES = (INDEX_FILE, KB_FILE, CALIBRATION_FILE, CENTROIDS_FILE, MANIFEST_FILE)  # the manifest is last
 
 
@@ -147,6 +153,27 @@ def load_centroids(directory: Path, articles: int):
 
 def write_calibration(directory: Path, data: dict) -> None:
     _write_synced(directory / CALIBRATION_FILE, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def write_warm_calibration(kb_directory: Path, data: dict) -> None:
+    """``data``: {"model": embedder name, "calibration": calibration.json's content, "how": provenance}."""
+    from kbsuggest.index.versions import write_atomically  # versions imports this module
+
+    write_atomically(Path(kb_directory) / WARM_CALIBRATION_FILE, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def read_warm_calibration(kb_directory: Path) -> dict | None:
+    path = Path(kb_directory) / WARM_CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("calibration"), dict):
+            raise ValueError("not an object with a calibration")
+        return data
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"the warm calibration {WARM_CALIBRATION_FILE} is unreadable ({_reason(exc)}); "
+                                f"delete it or run `kbsuggest calibrate` again") from None
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:

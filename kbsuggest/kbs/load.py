@@ -1,9 +1,10 @@
 """Loading one KB: its current snapshot, the Suggester over it, and the policy it answers with.
 
-The threshold (``min_score``) has one source at a time, highest first: the KB's explicit setting (its
-``kbs.toml`` table, or ``KBSUGGEST_MIN_SCORE`` for the default KB); a threshold tuned for this KB, model
-and calibration (``kbsuggest evaluate --tune-threshold``, in the store); the threshold its calibration
-recommends (``calibration.json`` of the snapshot).
+The threshold (``min_score``) of each mode has one source at a time, highest first: the KB's explicit
+setting (its ``kbs.toml`` table, or ``KBSUGGEST_MIN_SCORE`` for the default KB), for both modes; a
+threshold tuned for this KB, model and calibration (``kbsuggest evaluate --tune-threshold``, in the
+store), for the form (the chat keeps the stricter of it and its own); the thresholds its calibration
+recommends (``calibration.json`` of the snapshot, fitted for this KB: form and chat).
 """
 
 from __future__ import annotations
@@ -56,9 +57,13 @@ def tuned_threshold(store: Store | None, kb: str, model: str, calibration: Calib
 
 
 def policy_for(settings: Settings, kb: KBSettings, calibration: Calibration, tuned: float | None) -> Policy:
-    explicit = kb.min_score if kb.min_score is not None else None
-    min_score = explicit if explicit is not None else tuned if tuned is not None else calibration.threshold
-    return Policy(min_score=min_score, default_k=settings.default_k, max_k=settings.max_k,
+    if kb.min_score is not None:
+        form = chat = kb.min_score
+    elif tuned is not None:
+        form, chat = tuned, max(tuned, calibration.threshold_for("chat"))
+    else:
+        form, chat = calibration.threshold_for("form"), calibration.threshold_for("chat")
+    return Policy(min_score=form, chat_min_score=chat, default_k=settings.default_k, max_k=settings.max_k,
                   min_query_chars=settings.min_query_chars, snippet_chars=settings.snippet_chars,
                   default_locale=kb.default_locale)
 

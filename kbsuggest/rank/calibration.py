@@ -9,10 +9,15 @@ A logistic model over:
 - ``title_cov`` / ``text_cov``: IDF-weighted share of the query's terms in the title and headings /
   anywhere in the article (``lexical.py``).
 The same probability ranks (a learned fusion of dense and lexical evidence) and thresholds. The model is
-one weight vector, an intercept and the recommended ``threshold`` (the one owner of the default
-``min_score``), applied here with numpy: serving never imports sklearn. Each index snapshot carries its
-own ``calibration.json`` (``kbsuggest/index/format.py``); ``calibration.json`` beside this module is the
-packaged default (fitted by ``benchmarks/fit_calibration.py``; the file says on what).
+one weight vector, an intercept and one threshold per surface (``MODES``: ``form``, ``chat``; the one
+owner of the default ``min_score``), applied here with numpy: serving never imports sklearn.
+
+``calibration.json`` beside this module is the packaged default: the feature weights, fitted across
+domains by ``benchmarks/fit_calibration.py`` (the file says on what). Each index snapshot carries its
+own ``calibration.json`` (``kbsuggest/index/format.py``): those weights rescaled for that KB (Platt
+scaling of the fused score) and its two thresholds, fitted when the KB is indexed from pseudo-queries
+of its own articles (``learning/coldstart.py``), or from its labelled history (``kbsuggest calibrate``,
+``learning/warm.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 FEATURES = ("chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov")
+MODES = ("form", "chat")  # the surfaces, each with its threshold: see Calibration.thresholds
 DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 
 
@@ -31,7 +37,30 @@ DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 class Calibration:
     coef: np.ndarray  # one weight per FEATURES entry
     intercept: float
-    threshold: float  # recommended min_score
+    threshold: float  # recommended min_score of the form (the default mode)
+    chat_threshold: float | None = None  # recommended min_score of the chat widget; None: ``threshold``
+
+    def threshold_for(self, mode: str) -> float:
+        if mode == "chat" and self.chat_threshold is not None:
+            return self.chat_threshold
+        return self.threshold
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {mode: self.threshold_for(mode) for mode in MODES}
+
+    def rescaled(self, slope: float, offset: float, thresholds: dict[str, float]) -> "Calibration":
+        """The same ranking (``slope`` > 0) with the logit mapped to ``slope * logit + offset``."""
+        return Calibration((self.coef * slope).astype(np.float32), float(self.intercept * slope + offset),
+                           float(thresholds["form"]), float(thresholds["chat"]))
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        return features @ self.coef + self.intercept
+
+    def to_dict(self, **extra) -> dict:
+        return {"features": list(FEATURES), "coef": [round(float(c), 6) for c in self.coef],
+                "intercept": round(self.intercept, 6), "threshold": round(self.threshold, 4),
+                "thresholds": {m: round(t, 4) for m, t in self.thresholds.items()}, **extra}
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "calibration") -> "Calibration":
@@ -41,11 +70,17 @@ class Calibration:
             coef = np.asarray(data["coef"], dtype=np.float32)
             if coef.shape != (len(FEATURES),) or not np.isfinite(coef).all():
                 raise ValueError("coef must be one finite number per feature")
-            calibration = cls(coef, float(data["intercept"]), float(data["threshold"]))
+            thresholds = data.get("thresholds") or {}
+            if set(thresholds) - set(MODES):
+                raise ValueError(f"thresholds of unknown modes {sorted(set(thresholds) - set(MODES))}; valid: {list(MODES)}")
+            form = float(thresholds.get("form", data["threshold"]))
+            chat = float(thresholds["chat"]) if "chat" in thresholds else None
+            calibration = cls(coef, float(data["intercept"]), form, chat)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{source} is not a valid calibration: {exc}") from None
-        if not 0.0 <= calibration.threshold <= 1.0:
-            raise ValueError(f"{source}: threshold {calibration.threshold} is not a probability")
+        for mode, threshold in calibration.thresholds.items():
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"{source}: {mode} threshold {threshold} is not a probability")
         return calibration
 
     @classmethod
@@ -59,7 +94,7 @@ class Calibration:
     def probability(self, features: np.ndarray) -> np.ndarray:
         """``features``: (n, len(FEATURES)) -> (n,) probabilities in [0, 1], monotone in every feature
         whose weight is positive."""
-        logits = np.clip(features @ self.coef + self.intercept, -50.0, 50.0)  # no overflow warning
+        logits = np.clip(self.logit(features), -50.0, 50.0)  # no overflow warning
         return 1.0 / (1.0 + np.exp(-logits))
 
 

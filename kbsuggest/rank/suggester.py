@@ -27,7 +27,7 @@ from kbsuggest.domain import Suggestion
 from kbsuggest.embed import Embedder
 from kbsuggest.index.format import centroids_of
 from kbsuggest.index.snapshot import Snapshot
-from kbsuggest.rank.calibration import FEATURES, Calibration
+from kbsuggest.rank.calibration import FEATURES, MODES, Calibration
 from kbsuggest.rank.highlight import Highlighter
 from kbsuggest.rank.lexical import LexicalIndex
 from kbsuggest.rank.locales import Locales
@@ -44,12 +44,18 @@ SELECTIVE = 0.25  # a filter keeping at most this share of articles adds the bes
 class Policy:
     """How a KB answers, resolved once per load (``kbsuggest/kbs`` decides the threshold's source)."""
 
-    min_score: float
+    min_score: float  # of the form (the default mode)
     default_k: int = 3
     max_k: int = 10
     min_query_chars: int = 3
     snippet_chars: int = 200
     default_locale: str = "en"  # the end of the locale fallback (locales.py)
+    chat_min_score: float | None = None  # of the chat widget; None: ``min_score``
+
+    def threshold(self, mode: str = "form") -> float:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+        return self.chat_min_score if mode == "chat" and self.chat_min_score is not None else self.min_score
 
 
 def normalize_query(text: str) -> str:
@@ -145,12 +151,15 @@ class Suggester:
         return None if query.empty else query
 
     def suggest(self, text: str, k: int | None = None, *, locale: str | None = None, product: str | None = None,
-                include_internal: bool = False, min_score: float | None = None) -> list[Suggestion]:
-        """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length."""
+                include_internal: bool = False, min_score: float | None = None,
+                mode: str = "form") -> list[Suggestion]:
+        """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length.
+        Shown: those scoring at least ``min_score``, by default the policy's threshold of ``mode``."""
+        threshold = self.policy.threshold(mode) if min_score is None else min_score
         query = self.understand(text, include_internal)
         if query is None:
             return []
-        return self._rank(query, self._embed_query(query.text.strip()), k, min_score, locale, product,
+        return self._rank(query, self._embed_query(query.text.strip()), k, threshold, locale, product,
                           include_internal, Highlighter(normalize_query(text), query))
 
     def suggest_many(self, texts: list[str], k: int | None = None, **options) -> list[list[Suggestion]]:
@@ -170,9 +179,10 @@ class Suggester:
 
     def _rank_many(self, queries: list[Query | None], vectors: np.ndarray, k: int | None, *,
                    locale: str | None = None, product: str | None = None, include_internal: bool = False,
-                   min_score: float | None = None) -> list[list[Suggestion]]:
+                   min_score: float | None = None, mode: str = "form") -> list[list[Suggestion]]:
         vectors = np.asarray(vectors, dtype=np.float32)
-        return [[] if q is None else self._rank(q, vectors[row:row + 1], k, min_score, locale, product,
+        threshold = self.policy.threshold(mode) if min_score is None else min_score
+        return [[] if q is None else self._rank(q, vectors[row:row + 1], k, threshold, locale, product,
                                                 include_internal)
                 for row, q in enumerate(queries)]
 
@@ -231,17 +241,24 @@ class Suggester:
                    "title_cov": coverage["title"][positions], "text_cov": coverage["text"][positions]}
         return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
 
-    def _rank(self, query: Query, vector: np.ndarray, k: int | None, min_score: float | None, locale: str | None,
-              product: str | None, include_internal: bool, marks: Highlighter | None = None) -> list[Suggestion]:
-        k = k or self.policy.default_k
-        threshold = self.policy.min_score if min_score is None else min_score
+    def candidate_features(self, query: Query, vector: np.ndarray, locale: str | None = None,
+                           product: str | None = None, include_internal: bool = False):
+        """(positions, features, chunk cosines) of the articles worth scoring for ``query`` (what ``_rank``
+        scores; the calibration fits in ``learning/`` use the same)."""
         lexical = self.lexical if include_internal else self.public_lexical
         coverage = lexical.coverage(query)
         allowed = self._allowed(locale, product, include_internal)
         positions = self._candidates(query, np.asarray(vector, np.float32).reshape(1, -1), allowed, lexical, coverage)
         if len(positions) == 0:
+            return positions, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.float32)
+        return (positions, *self.features(query, vector, positions, coverage))
+
+    def _rank(self, query: Query, vector: np.ndarray, k: int | None, threshold: float, locale: str | None,
+              product: str | None, include_internal: bool, marks: Highlighter | None = None) -> list[Suggestion]:
+        k = k or self.policy.default_k
+        positions, features, chunk_cos = self.candidate_features(query, vector, locale, product, include_internal)
+        if len(positions) == 0:
             return []
-        features, chunk_cos = self.features(query, vector, positions, coverage)
         score = self.calibration.probability(features)
         keep = np.flatnonzero(score >= threshold)
         if len(keep) > k:

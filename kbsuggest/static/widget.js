@@ -131,7 +131,7 @@ function getJSON(url, init, done) {
   } catch (e) { done(null); }
 }
 
-// A form's new query cancels the last; each chat message keeps its request.
+// Form: a new query cancels the last. Chat: each message keeps its own.
 function lookup(s, query, done) {
   var key = [s.base, s.mode, s.locale, s.product, s.k, query].join("\u0000");
   if (cache.has(key)) { done(cache.get(key)); return; }
@@ -140,7 +140,7 @@ function lookup(s, query, done) {
   s.pending.push(ctrl);
   var chat = s.mode === "chat", init = { signal: ctrl.signal }; // chat: a whole message, POST
   if (chat) init = { signal: ctrl.signal, method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ query: query, k: s.k, locale: s.locale || null, product: s.product || null }) };
+    body: JSON.stringify({ query: query, k: s.k, locale: s.locale || null, product: s.product || null, mode: "chat" }) };
   getJSON(s.base + "/suggest" + (chat ? "" : "?" + params(s, { q: query })), init, function (data) {
     var i = s.pending.indexOf(ctrl);
     if (i < 0) return; // replaced, or destroyed
@@ -281,7 +281,7 @@ function attachForm(input, s, o) {
       if (query !== reported) { reported = query; shownEvent(s, query, suggestions); }
     });
   }
-  // Zero state: popular articles while the field is focused and empty.
+  // Zero state: popular articles while the field is focused, empty.
   function zero() {
     if (norm(input.value) || doc.activeElement !== input) return;
     if (popular) { if (popular.length) render("", popular, s.t.popular); return; }
@@ -353,7 +353,7 @@ function attachChat(input, s, o) {
       box.scrollTo(0, box.scrollHeight);
     });
   }
-  // Capture: read the message before the host clears it.
+  // Capture: read it before the host clears it.
   on(s, input.form, "submit", function () { ask(input.value); }, true);
   on(s, input, "keydown", function (e) { if (e.key === "Enter" && !e.shiftKey && !input.form) ask(input.value); });
   s.ask = ask;

@@ -3,7 +3,7 @@
 # no `from __future__ import annotations`: the routes' annotations use values of build()
 
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query
@@ -19,14 +19,17 @@ from kbsuggest.rank.suggester import Suggester
 
 AGENT_HEADERS = {"Cache-Control": "private, no-store", "Vary": "Authorization"}  # never in a shared cache
 PUBLIC_HEADERS = {"Vary": "Authorization"}
+MODE_HELP = ("The surface asking, whose threshold applies (fitted per KB): `form` (a ticket form: recall, with at most "
+             "20% false suggestions on unanswerable text) or `chat` (a chat widget: precision at least 0.8).")
 
 
-def answer(suggester: Suggester, query: str, k: int, locale: str | None, product: str | None, agent: bool) -> Response:
+def answer(suggester: Suggester, query: str, k: int, locale: str | None, product: str | None, agent: bool,
+           mode: str = "form") -> Response:
     """A ``SuggestResponse`` serialized by orjson: the Suggestions are already exactly its shape, and
     skipping FastAPI's re-validation of the return value saves a measurable share of a request."""
     started = time.perf_counter()
     locale = suggester.locale_for(locale, agent)  # de-DE -> de -> the KB's default
-    found = suggester.suggest(query, k, locale=locale, product=product, include_internal=agent)
+    found = suggester.suggest(query, k, locale=locale, product=product, include_internal=agent, mode=mode)
     took = (time.perf_counter() - started) * 1000
     data = {"query": query, "locale": locale, "suggestions": [vars(s) for s in found], "took_ms": round(took, 3)}
     return Response(orjson.dumps(data), media_type="application/json",
@@ -39,6 +42,7 @@ def build(settings: Settings) -> APIRouter:
         "Articles in this locale, e.g. `de-DE`; else its language (`de`), else the KB's default locale."))]
     Product = Annotated[str | None, Query(max_length=64, description="Only articles of this product.")]
     K = Annotated[int, Query(ge=1, le=settings.max_k, description="How many articles, at most.")]
+    Mode = Annotated[Literal["form", "chat"], Query(description=MODE_HELP)]
     SuggesterDep = Annotated[Suggester, Depends(current_suggester)]
     Agent = Annotated[bool, Depends(caller_is_agent)]
 
@@ -48,19 +52,21 @@ def build(settings: Settings) -> APIRouter:
         k: json_int(ge=1, le=settings.max_k) = settings.default_k
         locale: str | None = Field(None, max_length=35)
         product: str | None = Field(None, max_length=64)
+        mode: Literal["form", "chat"] = Field("form", description=MODE_HELP)
 
     errors = responses("unauthorized", "unknown_kb", "invalid_request", "index_unavailable")
 
     @router.get("/suggest", response_model=SuggestResponse, responses=errors)
     def suggest_get(suggester: SuggesterDep, agent: Agent,
                     q: Annotated[str, Query(max_length=settings.max_query_chars, description="The text typed so far.")],
-                    k: K = settings.default_k, locale: Locale = None, product: Product = None) -> Response:
+                    k: K = settings.default_k, locale: Locale = None, product: Product = None,
+                    mode: Mode = "form") -> Response:
         """The best articles for a (partly typed) ticket title, best first."""
-        return answer(suggester, q, k, locale, product, agent)
+        return answer(suggester, q, k, locale, product, agent, mode)
 
     @router.post("/suggest", response_model=SuggestResponse, responses=errors)
     def suggest_post(body: SuggestRequest, suggester: SuggesterDep, agent: Agent) -> Response:
         """The same for a whole chat message sent as JSON."""
-        return answer(suggester, body.query, body.k, body.locale, body.product, agent)
+        return answer(suggester, body.query, body.k, body.locale, body.product, agent, body.mode)
 
     return router

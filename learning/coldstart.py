@@ -1,0 +1,104 @@
+"""Cold-start calibration: fit a KB's score scale and thresholds when it is indexed, with no labels.
+
+Answerable examples are the KB's pseudo-queries (``pseudo.py``: titles with a word dropped, headings,
+question-like sentences, each typed at 30/50/70/100 %), answered by their own article; the other
+articles shown for them are its wrong answers. Unanswerable examples are the packaged out-of-domain
+texts (``offtopic.txt``), typed keystroke by keystroke as a debounced form sends them. Both go through
+the Suggester's own candidates and features; ``fit.py`` fits the scale and the thresholds. Seeded and
+numpy-only: the same KB and model give the same calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kbsuggest.rank.calibration import Calibration
+from kbsuggest.rank.suggester import Suggester
+from learning import fit
+from learning.pseudo import pseudo_queries, typed_prefixes
+
+OFFTOPIC = Path(__file__).with_name("offtopic.txt")
+SEED = 0
+_vectors: dict[tuple[str, str], np.ndarray] = {}  # off-topic text -> vector, per model (the same for every KB)
+
+
+def offtopic_texts() -> list[str]:
+    lines = [line.strip() for line in OFFTOPIC.read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def form_prefixes(text: str, every: int = 6, start: int = 3) -> list[str]:
+    """The prefixes a debounced form sends: each completed word, every ``every`` characters inside a long
+    word, and the whole text (evaluation/replay.py's rule, without its fixed shares)."""
+    out, last = [], 0
+    for p in range(min(start, len(text)), len(text) + 1):
+        if p == len(text) or text[p].isspace() or p - last >= every:
+            out.append(text[:p])
+            last = p
+    return out
+
+
+def _encode(suggester: Suggester, texts: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, suggester.embedder.dim), np.float32)
+    return np.asarray(suggester.embedder.encode(texts), np.float32)
+
+
+def _encode_offtopic(suggester: Suggester, texts: list[str]) -> np.ndarray:
+    model = (suggester.embedder.name, getattr(suggester.embedder, "model_file", ""))
+    todo = [t for t in dict.fromkeys(texts) if (model, t) not in _vectors]
+    for text, vector in zip(todo, _encode(suggester, todo)):
+        _vectors[(model, text)] = vector
+    return np.array([_vectors[(model, t)] for t in texts], np.float32).reshape(len(texts), -1)
+
+
+def add_examples(examples: fit.Examples, suggester: Suggester, base: Calibration,
+                 queries: Sequence[tuple[list[str], int | None]], offtopic: bool = False) -> None:
+    """Each query's prefixes (texts, the article position that answers it or None) as examples."""
+    understood = [(i, prefix, suggester.understand(prefix)) for i, (prefixes, _) in enumerate(queries)
+                  for prefix in prefixes]
+    understood = [(i, prefix, q) for i, prefix, q in understood if q is not None]
+    texts = [q.text.strip() for _, _, q in understood]
+    vectors = _encode_offtopic(suggester, texts) if offtopic else _encode(suggester, texts)
+    first = max(examples.query, default=-1) + 1
+    for (i, prefix, query), vector in zip(understood, vectors):
+        positions, features, _ = suggester.candidate_features(query, vector)
+        if not len(positions):
+            continue
+        gold = queries[i][1]
+        examples.add(base.logit(features), positions == gold, first + i, prefix == queries[i][0][-1],
+                     gold is not None)
+
+
+def cold_examples(suggester: Suggester, base: Calibration, seed: int = SEED) -> tuple[fit.Examples, dict]:
+    pseudo = pseudo_queries(suggester.snapshot, seed)
+    examples = fit.Examples()
+    add_examples(examples, suggester, base, [(typed_prefixes(q.text), q.position) for q in pseudo])
+    negatives = offtopic_texts()
+    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in negatives], offtopic=True)
+    kinds = {kind: sum(q.kind == kind for q in pseudo) for kind in ("title", "heading", "question")}
+    return examples, {"pseudo_queries": len(pseudo), "by_kind": kinds, "offtopic_texts": len(negatives),
+                      "examples": len(examples), "seed": seed}
+
+
+def fit_examples(base: Calibration, examples: fit.Examples) -> tuple[Calibration, dict]:
+    """``base``'s weights rescaled for these examples, with their two thresholds."""
+    if not any(examples.answerable) or all(examples.answerable):
+        return base, {"fallback": "no answerable or no unanswerable example: the packaged scale and thresholds"}
+    slope, offset = fit.fit_scale(examples)
+    chosen, reached = fit.thresholds(examples, slope, offset)
+    return base.rescaled(slope, offset, chosen), {"slope": round(slope, 4), "offset": round(offset, 4),
+                                                  "thresholds": chosen, "on_examples": reached}
+
+
+def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED) -> tuple[Calibration, dict]:
+    """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest)."""
+    base = base or Calibration.default()
+    examples, how = cold_examples(suggester, base, seed)
+    calibration, result = fit_examples(base, examples)
+    return calibration, {"source": "cold start", "method": "learning/coldstart.py: Platt scaling of the packaged "
+                         "weights and form/chat thresholds from the KB's pseudo-queries and packaged off-topic text",
+                         **how, **result}

@@ -1,0 +1,151 @@
+"""Fitting a KB's calibration with numpy only: Platt scaling of the fused score and the two thresholds.
+
+The feature weights (``kbsuggest/rank/calibration.json``) decide the ranking; what differs from one KB to
+the next is what a fused score means. So a KB's calibration keeps the weights and fits, on examples of
+that KB (pseudo-queries at cold start, labelled history when warm):
+- **Platt scaling**: ``P(answers) = sigmoid(slope * logit + offset)`` over the suggestions a visitor would
+  be shown (the top ``SHOWN`` of each text), by Newton's method on the weighted log-loss;
+- **form threshold**: the lowest score at which at most ``FORM_MAX_FALSE`` of the out-of-domain texts show
+  anything at any prefix typed (recall is as high as that allows);
+- **chat threshold**: the lowest score at which the first suggestion of a whole message answers it with
+  precision at least ``CHAT_PRECISION`` (out-of-domain messages count as wrong), and at most
+  ``CHAT_MAX_FALSE`` of the out-of-domain messages show anything; never below the form's.
+Answerable and out-of-domain examples weigh the same in total (a declared prior of half and half).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SHOWN = 3
+FORM_MAX_FALSE = 0.20
+CHAT_PRECISION = 0.80
+CHAT_MAX_FALSE = 0.10
+# Pull of (slope, offset) towards the packaged scale (1, 0), against examples weighing 2 in all: keeps a fit
+# finite when the KB's pseudo-queries and the off-topic texts are separable (they often are).
+L2 = 0.05
+MAX_SLOPE = 4.0  # at most this much sharper than the packaged scale
+EPS = 1e-4  # a threshold sits just above the score it must hide
+
+
+@dataclass
+class Examples:
+    """Top-``SHOWN`` fused logits of each text typed so far, with whether each answers the text."""
+    logits: list[np.ndarray] = field(default_factory=list)  # per text: (<= SHOWN,) best first
+    correct: list[np.ndarray] = field(default_factory=list)  # per text: same shape, bool
+    query: list[int] = field(default_factory=list)  # per text: the query it is a prefix of
+    whole: list[bool] = field(default_factory=list)  # per text: the whole query (a chat message)
+    answerable: list[bool] = field(default_factory=list)  # per text
+
+    def add(self, logits: np.ndarray, correct: np.ndarray, query: int, whole: bool, answerable: bool) -> None:
+        order = np.argsort(-logits, kind="stable")[:SHOWN]
+        self.logits.append(np.asarray(logits, np.float64)[order])
+        self.correct.append(np.asarray(correct, bool)[order])
+        self.query.append(query)
+        self.whole.append(whole)
+        self.answerable.append(answerable)
+
+    def __len__(self) -> int:
+        return len(self.logits)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+
+def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) -> tuple[float, float]:
+    """(slope, offset) minimising sum w * logloss(sigmoid(slope * z + offset), y) + L2/2 |(slope - 1, offset)|^2."""
+    X = np.column_stack([z, np.ones_like(z)]).astype(np.float64)
+    prior = np.array([1.0, 0.0])
+    theta = prior.copy()
+    for _ in range(iterations):
+        p = sigmoid(X @ theta)
+        gradient = X.T @ (w * (p - y)) + L2 * (theta - prior)
+        hessian = (X * (w * p * (1 - p))[:, None]).T @ X + L2 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    slope, offset = float(theta[0]), float(theta[1])
+    if slope > MAX_SLOPE:  # refit the offset alone at the largest slope allowed
+        slope, offset = MAX_SLOPE, _offset_for(MAX_SLOPE * z, y, w)
+    if slope <= 0:  # a flat or inverted fit would break the ranking: keep the scale, move the offset only
+        slope, offset = 1.0, float(np.log((w * y).sum() + 1e-9) - np.log((w * (1 - y)).sum() + 1e-9))
+    return slope, offset
+
+
+def _offset_for(s: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) -> float:
+    b = 0.0
+    for _ in range(iterations):
+        p = sigmoid(s + b)
+        step = ((w * (p - y)).sum() + L2 * b) / ((w * p * (1 - p)).sum() + L2)
+        b -= step
+        if abs(step) < 1e-9:
+            break
+    return float(b)
+
+
+def _weights(examples: Examples) -> np.ndarray:
+    """Per text: each query weighs 1 over its prefixes; answerable and unanswerable weigh the same in total."""
+    query = np.array(examples.query)
+    answerable = np.array(examples.answerable)
+    per_query = np.bincount(query)
+    w = 1.0 / per_query[query]
+    for side in (True, False):
+        mask = answerable == side
+        if mask.any():
+            w[mask] /= w[mask].sum()
+    return w
+
+
+def fit_scale(examples: Examples) -> tuple[float, float]:
+    w_text = _weights(examples)
+    z = np.concatenate(examples.logits)
+    y = np.concatenate(examples.correct).astype(np.float64)
+    w = np.repeat(w_text, [len(x) for x in examples.logits])
+    return platt(z, y, w)
+
+
+def _quantile_threshold(scores: np.ndarray, max_share: float) -> float:
+    """The lowest threshold at which at most ``max_share`` of ``scores`` are at or above it."""
+    if not len(scores):
+        return 0.0
+    ordered = np.sort(scores)[::-1]
+    allowed = int(np.floor(max_share * len(ordered)))
+    return 0.0 if allowed >= len(ordered) else float(min(1.0, ordered[allowed] + EPS))
+
+
+def thresholds(examples: Examples, slope: float, offset: float) -> tuple[dict[str, float], dict]:
+    """The form and chat thresholds on the calibrated score, and what they reach on ``examples``."""
+    top = np.array([sigmoid(slope * x[0] + offset) if len(x) else 0.0 for x in examples.logits])
+    right = np.array([bool(len(c) and c[0]) for c in examples.correct])
+    query, whole, answerable = np.array(examples.query), np.array(examples.whole), np.array(examples.answerable)
+    negatives = sorted(set(query[~answerable].tolist()))
+    worst = np.array([top[query == q].max() for q in negatives])  # shown anything at any prefix
+    form = _quantile_threshold(worst, FORM_MAX_FALSE)
+    chat_false = _quantile_threshold(top[whole & ~answerable], CHAT_MAX_FALSE)
+    # precision over every card a whole message shows (up to SHOWN), wrong ones of answerable messages
+    # and any of an off-topic one alike
+    cards = [(sigmoid(slope * x + offset), c, a) for x, c, a, full in
+             zip(examples.logits, examples.correct, answerable, whole) if full]
+    scores = np.concatenate([s for s, _, _ in cards]) if cards else np.zeros(0)
+    good = np.concatenate([c for _, c, _ in cards]) if cards else np.zeros(0, bool)
+    on_topic = np.concatenate([np.full(len(s), a) for s, _, a in cards]) if cards else np.zeros(0, bool)
+    ratio = max(1, int((whole & answerable).sum())) / max(1, int((whole & ~answerable).sum()))  # half-and-half prior
+    weight = np.where(on_topic, 1.0, ratio)
+    order = np.argsort(-scores, kind="stable")
+    precision = np.cumsum((good * weight)[order]) / np.cumsum(weight[order])
+    precise = np.flatnonzero(precision >= CHAT_PRECISION)
+    chat_precision = float(scores[order][precise[-1]]) if len(precise) else 1.0  # the lowest score still precise
+    pos, neg = top[whole & answerable], top[whole & ~answerable]
+    pos_right = right[whole & answerable]
+    chat = max(form, chat_false, chat_precision)
+    reached = {
+        "form": {"false_suggestions": round(float((worst >= form).mean()) if len(worst) else 0.0, 4),
+                 "recall": round(float((pos_right & (pos >= form)).mean()) if len(pos) else 0.0, 4)},
+        "chat": {"false_suggestions": round(float((neg >= chat).mean()) if len(neg) else 0.0, 4),
+                 "recall": round(float((pos_right & (pos >= chat)).mean()) if len(pos) else 0.0, 4)},
+    }
+    return {"form": round(form, 4), "chat": round(chat, 4)}, reached

@@ -1,0 +1,116 @@
+"""Warm calibration: refit a KB's score scale and thresholds from its own labelled history.
+
+Labels are (text a visitor typed, the article that answered it), from the service store:
+- resolved tickets with ``linked_articles`` (their title, answered by the first linked article the KB has);
+- widget ``feedback`` events with ``helpful: true`` and ``article_opened`` events (their query and article).
+Duplicates count once. A deterministic 30 % of the texts (by hash) is held out: the fit sees the rest
+(typed at 30/50/70/100 %, with the packaged off-topic texts as unanswerable, as at cold start), and the
+report compares the KB's current calibration with the new one on the held-out part. Below
+``MIN_LABELS`` labels the fit is refused: a few clicks would move the thresholds by noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from kbsuggest.errors import KBSuggestError
+from kbsuggest.rank.calibration import Calibration
+from kbsuggest.rank.suggester import Suggester
+from kbsuggest.store import Store
+from learning import fit
+from learning.coldstart import add_examples, fit_examples, form_prefixes, offtopic_texts
+from learning.pseudo import typed_prefixes
+
+MIN_LABELS = 30
+HELD_OUT = 0.3
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    article_id: str
+    source: str  # ticket | feedback | opened
+
+
+def history_labels(store: Store, kb: str, known: set[str]) -> list[Label]:
+    """The KB's labels, each (text, article) once, only for articles the KB has."""
+    found: dict[tuple[str, str], Label] = {}
+
+    def add(text: str, article: str, source: str) -> None:
+        text = " ".join((text or "").split())
+        if len(text) >= 3 and article in known:
+            found.setdefault((text.lower(), article), Label(text, article, source))
+
+    for ticket in store.tickets(kb):
+        linked = [a for a in ticket.linked_articles if a in known]
+        if ticket.resolved and linked:
+            add(ticket.title, linked[0], "ticket")
+    for event in store.session_events(kb, "0000", "9999"):
+        if event.get("type") == "feedback" and event.get("helpful") in (1, True):
+            add(event.get("query", ""), event.get("article_id", ""), "feedback")
+        elif event.get("type") == "article_opened":
+            add(event.get("query", ""), event.get("article_id", ""), "opened")
+    return list(found.values())
+
+
+def held_out(label: Label) -> bool:
+    return int(hashlib.sha256(label.text.lower().encode()).hexdigest()[:8], 16) % 100 < HELD_OUT * 100
+
+
+def examples_of(suggester: Suggester, base: Calibration, labels: list[Label], prefixes=typed_prefixes) -> fit.Examples:
+    position = {a.id: i for i, a in enumerate(suggester.articles)}
+    examples = fit.Examples()
+    add_examples(examples, suggester, base, [(prefixes(x.text), position[x.article_id]) for x in labels])
+    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in offtopic_texts()], offtopic=True)
+    return examples
+
+
+def measure(suggester: Suggester, calibration: Calibration, labels: list[Label]) -> dict:
+    """On whole texts: the right article shown in the top 3 at the form threshold; the precision of the cards
+    shown at the chat threshold; the ECE (10 bins) of the top 3 shown at the form threshold."""
+    position = {a.id: i for i, a in enumerate(suggester.articles)}
+    queries = [suggester.understand(x.text) for x in labels]
+    todo = [i for i, q in enumerate(queries) if q is not None]
+    vectors = suggester.embedder.encode([queries[i].text.strip() for i in todo]) if todo else []
+    form, chat = calibration.threshold_for("form"), calibration.threshold_for("chat")
+    hits, cards, right, scores, labels_shown = 0, 0, 0, [], []
+    for row, i in enumerate(todo):
+        positions, features, _ = suggester.candidate_features(queries[i], vectors[row])
+        p = calibration.probability(features)
+        top = np.argsort(-p, kind="stable")[:fit.SHOWN]
+        gold = positions[top] == position[labels[i].article_id]
+        hits += bool((gold & (p[top] >= form)).any())
+        cards += int((p[top] >= chat).sum())
+        right += int((gold & (p[top] >= chat)).sum())
+        shown = p[top] >= form
+        scores += p[top][shown].tolist()
+        labels_shown += gold[shown].tolist()
+    return {"form_threshold": round(form, 4), "chat_threshold": round(chat, 4),
+            "form_recall": round(hits / len(labels), 4) if labels else None,
+            "chat_precision": round(right / cards, 4) if cards else None,
+            "ece": None if not scores else round(ece(np.array(scores), np.array(labels_shown)), 4)}
+
+
+def ece(scores: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    return float(sum((which == b).mean() * abs(labels[which == b].mean() - scores[which == b].mean())
+                     for b in np.unique(which)))
+
+
+def warm_fit(suggester: Suggester, labels: list[Label], min_labels: int = MIN_LABELS) -> tuple[Calibration, dict]:
+    """The new calibration of ``suggester``'s KB and the before/after report; refuses below ``min_labels``."""
+    if len(labels) < min_labels:
+        raise KBSuggestError(f"KB {suggester.snapshot.kb!r} has {len(labels)} labels (resolved tickets with "
+                             f"linked_articles, helpful feedback, opened articles), {min_labels} are needed; "
+                             f"keep the cold-start calibration or lower --min-labels")
+    train = [x for x in labels if not held_out(x)]
+    test = [x for x in labels if held_out(x)]
+    base = Calibration.default()
+    calibration, result = fit_examples(base, examples_of(suggester, base, train))
+    sources = {s: sum(x.source == s for x in labels) for s in ("ticket", "feedback", "opened")}
+    return calibration, {"labels": len(labels), "by_source": sources, "train": len(train), "held_out": len(test),
+                         "before": measure(suggester, suggester.calibration, test),
+                         "after": measure(suggester, calibration, test), **result}

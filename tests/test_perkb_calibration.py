@@ -1,0 +1,167 @@
+"""Per-KB calibration (issue 14): a cold-start fit at index time, a form/chat policy, `kbsuggest calibrate`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from conftest import FIXTURE_KB, make_app, make_settings, snapshot_dir
+from indexing.build import build_index
+from kbsuggest.cli import main
+from kbsuggest.domain import Ticket
+from kbsuggest.embed.hashing import HashEmbedder
+from kbsuggest.index.format import WARM_CALIBRATION_FILE, read_calibration, read_manifest
+from kbsuggest.index.versions import kb_dir
+from kbsuggest.kbs.load import load_suggester
+from kbsuggest.rank.calibration import Calibration
+from kbsuggest.store import open_store
+from learning import fit
+from learning.pseudo import pseudo_queries
+
+GARDEN = {"roses": ("Prune roses in spring", "## When to prune\nCut the stems above an outward bud in March.\n"
+                    "## Which tools do I need?\nSharp secateurs and gloves."),
+          "lawn": ("Mow the lawn", "## How short should grass be\nKeep the grass at five centimetres in summer."),
+          "tomatoes": ("Grow tomatoes on a balcony", "## Watering\nWater every morning; feed them weekly."),
+          "compost": ("Start a compost heap", "## What can go in?\nPeelings, leaves and coffee grounds.")}
+
+
+def write_garden(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for article, (title, body) in GARDEN.items():
+        (folder / f"{article}.md").write_text(f"---\nid: {article}\ntitle: {title}\n---\n{body}\n", encoding="utf-8")
+    return folder
+
+
+def build(tmp_path: Path, source: Path = FIXTURE_KB, **overrides):
+    settings = make_settings(tmp_path, **{"min_score": None, **overrides})
+    build_index(source, settings, HashEmbedder())
+    return settings
+
+
+def test_cold_start_fit_is_deterministic(tmp_path):
+    first, second = build(tmp_path / "a"), build(tmp_path / "b")
+    data = read_calibration(snapshot_dir(first))
+    assert data == read_calibration(snapshot_dir(second))
+    how = read_manifest(snapshot_dir(first)).calibration
+    assert how["source"] == "cold start" and how["seed"] == 0
+    assert how == read_manifest(snapshot_dir(second)).calibration
+    assert how["pseudo_queries"] == 26 and how["by_kind"] == {"title": 9, "heading": 15, "question": 2}
+    assert data["thresholds"] == how["thresholds"] and set(data["thresholds"]) == {"form", "chat"}
+    assert data["thresholds"]["chat"] >= data["thresholds"]["form"]  # the chat is never less strict
+
+
+def test_pseudo_queries_come_from_the_kb_and_only_its_public_articles(built_settings):
+    suggester = load_suggester(built_settings, HashEmbedder())
+    queries = pseudo_queries(suggester.snapshot)
+    assert queries == pseudo_queries(suggester.snapshot)  # seeded
+    answered = {suggester.articles[q.position].id for q in queries}
+    assert "runbook-refund" not in answered and "sso-login" in answered
+    assert any(q.kind == "title" and q.text != suggester.articles[q.position].title for q in queries)  # a word dropped
+
+
+def test_two_kbs_get_their_own_calibration_each_loaded_from_its_index(tmp_path):
+    support, garden = build(tmp_path / "support"), build(tmp_path / "garden", write_garden(tmp_path / "kb"))
+    loaded = [load_suggester(s, HashEmbedder()) for s in (support, garden)]
+    for settings, suggester in zip((support, garden), loaded):
+        stored = Calibration.from_dict(read_calibration(snapshot_dir(settings)))
+        assert suggester.calibration.coef.tolist() == stored.coef.tolist()
+        assert suggester.calibration.intercept == stored.intercept
+        assert suggester.policy.min_score == stored.threshold_for("form")
+        assert suggester.policy.chat_min_score == stored.threshold_for("chat")
+    a, b = (s.calibration for s in loaded)
+    assert (a.coef.tolist(), a.intercept) != (b.coef.tolist(), b.intercept)
+    assert a.coef.tolist() != Calibration.default().coef.tolist()  # not the packaged one either
+
+
+def test_packaged_calibration_on_request(tmp_path):
+    settings = build(tmp_path, calibration="packaged")
+    assert read_calibration(snapshot_dir(settings))["coef"] == Calibration.default().to_dict()["coef"]
+
+
+def test_thresholds_meet_their_targets_on_the_examples():
+    examples = fit.Examples()
+    for q in range(10):  # answerable: right first at logit 2, a wrong one at 0
+        examples.add(fit.np.array([2.0, 0.0]), fit.np.array([True, False]), q, True, True)
+    for q in range(10, 20):  # off-topic: logits spread from -3 to 1.5
+        examples.add(fit.np.array([-3.0 + 0.5 * (q - 10)]), fit.np.array([False]), q, True, False)
+    slope, offset = fit.fit_scale(examples)
+    chosen, reached = fit.thresholds(examples, slope, offset)
+    assert slope > 0
+    assert reached["form"]["false_suggestions"] <= fit.FORM_MAX_FALSE
+    assert reached["chat"]["false_suggestions"] <= fit.CHAT_MAX_FALSE
+    assert chosen["chat"] >= chosen["form"]
+    assert reached["form"]["recall"] == 1.0
+
+
+def test_mode_picks_the_threshold_and_unknown_modes_are_422(tmp_path):
+    settings = build(tmp_path)
+    client = TestClient(make_app(settings))
+    for mode in ("form", "chat"):
+        assert client.get("/v1/suggest", params={"q": "reset password", "mode": mode}).status_code == 200
+        assert client.post("/v1/suggest", json={"query": "reset password", "mode": mode}).status_code == 200
+    for response in (client.get("/v1/suggest", params={"q": "reset password", "mode": "email"}),
+                     client.post("/v1/suggest", json={"query": "reset password", "mode": "email"})):
+        assert response.status_code == 422
+        assert "mode" in json.dumps(response.json())
+    suggester = load_suggester(settings, HashEmbedder())
+    policy = suggester.policy
+    scores = [s.score for s in suggester.suggest("reset my password", k=10, min_score=0.0)]
+    assert [s.score for s in suggester.suggest("reset my password", k=10)] == [x for x in scores if x >= policy.min_score]
+    assert ([s.score for s in suggester.suggest("reset my password", k=10, mode="chat")]
+            == [x for x in scores if x >= policy.chat_min_score])
+    with pytest.raises(ValueError, match="mode"):
+        suggester.suggest("reset my password", mode="email")
+
+
+def test_an_explicit_min_score_wins_in_both_modes(tmp_path):
+    settings = build(tmp_path, min_score=0.33)
+    policy = load_suggester(settings, HashEmbedder()).policy
+    assert (policy.threshold("form"), policy.threshold("chat")) == (0.33, 0.33)
+
+
+def labelled_tickets(n: int) -> list[Ticket]:
+    titles = {"password-reset": "cannot reset my password", "sso-login": "sso login keeps failing",
+              "export-empty-csv": "export csv is empty", "webhooks": "webhooks are not delivered",
+              "invoices": "where are my invoices", "two-factor": "set up two factor auth"}
+    items = list(titles.items())
+    return [Ticket(f"t{i}", f"{items[i % len(items)][1]} {i}", status="solved",
+                   linked_articles=(items[i % len(items)][0],)) for i in range(n)]
+
+
+def test_calibrate_refuses_below_the_minimum_number_of_labels(tmp_path):
+    settings = build(tmp_path)
+    open_store(settings).write_tickets("default", labelled_tickets(5))
+    result = CliRunner().invoke(main, ["--index-dir", str(settings.index_dir), "--embedder", "hash", "calibrate"],
+                                env={"KBSUGGEST_DB_PATH": str(settings.db_path)})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: KB 'default' has 5 labels (resolved tickets with linked_articles, helpful feedback, opened articles), "
+        "30 are needed; keep the cold-start calibration or lower --min-labels"]
+
+
+def test_calibrate_publishes_a_warm_fit_that_survives_reindexing(tmp_path):
+    settings = build(tmp_path)
+    open_store(settings).write_tickets("default", labelled_tickets(40))
+    args = ["--index-dir", str(settings.index_dir), "--embedder", "hash"]
+    env = {"KBSUGGEST_DB_PATH": str(settings.db_path)}
+    result = CliRunner().invoke(main, [*args, "calibrate"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("40 labels (40 ticket, 0 feedback, 0 opened): fitted on ")
+    assert lines[1].startswith("before ") and lines[2].startswith("after ")
+    assert lines[-1].endswith("published v000002")
+    warm = json.loads((kb_dir(settings.index_dir, "default") / WARM_CALIBRATION_FILE).read_text())
+    assert read_calibration(snapshot_dir(settings)) == warm["calibration"]
+    assert read_manifest(snapshot_dir(settings)).calibration["source"] == "warm (kbsuggest calibrate)"
+    shutil.copytree(FIXTURE_KB, tmp_path / "edited")
+    (tmp_path / "edited" / "webhooks.md").unlink()
+    build_index(tmp_path / "edited", settings, HashEmbedder())  # a reindex keeps the warm fit
+    assert snapshot_dir(settings).name == "v000003"
+    assert read_calibration(snapshot_dir(settings)) == warm["calibration"]
+    info = CliRunner().invoke(main, [*args, "info"], env=env)
+    assert "calibration warm (kbsuggest calibrate): thresholds form" in info.output
