@@ -25,6 +25,8 @@ class Highlighter:
         self.prefix = last if len(last) >= MIN_COMPLETE and last not in STOP_WORDS else ""
 
     def spans(self, text: str) -> Spans:
+        # A snippet's cut mark folds to "...": left on, it would send every cut snippet down the per-token path.
+        text = text.rstrip("…")
         folded = fold(text)
         if len(folded) != len(text):  # a rare letter folded to more or fewer (a ligature, dotted İ): per token
             return self._merged([[m.start(), self._end(m.start(), m.end(), fold(m.group()))]
