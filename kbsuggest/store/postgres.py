@@ -25,7 +25,7 @@ from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
-from kbsuggest.store.summary import refresh
+from kbsuggest.store.summary import refresh, refresh_batch
 from kbsuggest.timestamps import utc_now
 
 log = logging.getLogger("kbsuggest")
@@ -137,8 +137,7 @@ class PostgresStore:
         def insert(conn):
             with conn.cursor() as cur:
                 cur.executemany(_INSERT_EVENT, (_event_row(kb, row) for row in rows))  # pipelined: one round trip
-                for session in sorted({row["session_id"] for row in rows}):  # one per batch
-                    refresh(cur, "postgres", kb, session)
+                refresh_batch(cur, "postgres", kb, rows)
             return len(rows)
         return self._run(insert)
 

@@ -24,7 +24,7 @@ from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
 from kbsuggest.store.schema import MIGRATIONS
-from kbsuggest.store.summary import refresh
+from kbsuggest.store.summary import refresh, refresh_batch
 from kbsuggest.timestamps import utc_now
 
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
@@ -93,9 +93,7 @@ class SQLiteStore:
         def insert(db):
             with _transaction(db.conn):
                 db.conn.executemany(_INSERT_EVENT, (_event_row(kb, row) for row in rows))
-                cursor = db.conn.cursor()
-                for session in sorted({row["session_id"] for row in rows}):  # one per batch
-                    refresh(cursor, "sqlite", kb, session)
+                refresh_batch(db.conn.cursor(), "sqlite", kb, rows)
             return len(rows)
         return self._run(insert)
 

@@ -136,6 +136,12 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
                      [(k, s, kind, q, k, s) for k, s, kind, q in found])
 
 
+def refresh_batch(cur, dialect: str, kb: str, rows: list[dict]) -> None:
+    """Recompute the summary rows of every session an event batch touched (a widget batch holds one)."""
+    for session in sorted({row["session_id"] for row in rows}):
+        refresh(cur, dialect, kb, session)
+
+
 def _by_session(rows: Iterable[tuple]) -> Iterable[tuple[tuple[str, str], list[tuple[str, str, bool]]]]:
     current, events = None, []
     for kb, session, _at, _id, kind, query, empty in rows:
