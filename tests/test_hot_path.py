@@ -45,6 +45,10 @@ def test_large_index_is_hnsw_recorded_in_manifest_and_still_answers(tmp_path, mo
     index, _ = load_index(snapshot_dir(settings), "hash-256", 256)
     assert index.hnsw.efSearch == vectors.HNSW_EF_SEARCH
     assert load_suggester(settings, HashEmbedder()).suggest("webhook signatures")[0].article_id == "webhooks"
+    snapshot = load_suggester(settings, HashEmbedder()).snapshot  # chunks read from the index's storage in place
+    rows = np.array([5, 0, 3])
+    assert np.array_equal(snapshot.chunk_vectors(rows), snapshot.index.reconstruct_batch(rows))
+    assert not snapshot.storage.flags.writeable and not snapshot.storage.flags.owndata
     again = build_index(FIXTURE_KB, settings, HashEmbedder())  # vectors of an HNSW index are reusable
     assert (again.reused, again.embedded) == (10, 0)
 

@@ -263,6 +263,19 @@ def single_query_threads() -> None:
     threadpool_limits(1, "blas")
 
 
+def storage_view(index) -> np.ndarray | None:
+    """A read-only view, without a copy, of the vectors an HNSW index stores (None if its storage is not flat).
+    Gathering a query's candidate chunks from it took a sixth of the query's time through reconstruct_batch
+    (1.7 of 11 ms at 1,000 articles; /tmp profile of Suggester.suggest under load) and next to nothing here."""
+    faiss = _faiss()
+    storage = faiss.downcast_index(index.storage) if hasattr(index, "storage") else None
+    if not isinstance(storage, faiss.IndexFlat) or index.ntotal == 0:
+        return None
+    view = faiss.rev_swig_ptr(storage.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    view.flags.writeable = False  # the index owns this memory; the snapshot keeps the index alive
+    return view
+
+
 def stored_vectors(index) -> np.ndarray:
     """All vectors of a flat or HNSW index, for reusing the embeddings of unchanged articles."""
     return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)

@@ -14,7 +14,7 @@ import numpy as np
 from kbsuggest.domain import ArticleInfo
 from kbsuggest.index import kbdb
 from kbsuggest.index.format import (Manifest, check_compatible, load_centroids, load_vectors, read_calibration,
-                                    read_manifest, stored_vectors)
+                                    read_manifest, storage_view, stored_vectors)
 from kbsuggest.index.versions import resolve
 
 
@@ -34,15 +34,18 @@ class Snapshot:
     vectors: np.ndarray | None  # (n_chunks, dim) in memory for flat indexes; None for HNSW (ask the index)
     calibration: dict | None  # the snapshot's calibration.json, None for the packaged default
     centroid_index: object | None = None  # HNSW over article centroids (HNSW snapshots; format.py)
+    storage: np.ndarray | None = None  # the HNSW index's own vectors, viewed in place (format.storage_view)
 
     @property
     def size(self) -> int:
         return len(self.articles)
 
     def chunk_vectors(self, rows: np.ndarray) -> np.ndarray:
-        """Vectors of the given chunk rows (from memory, or reconstructed from the HNSW storage)."""
+        """Vectors of the given chunk rows (from memory, or the HNSW index's storage)."""
         if self.vectors is not None:
             return self.vectors[rows]
+        if self.storage is not None:
+            return self.storage[rows]
         if len(rows) == 0:
             return np.zeros((0, self.manifest.dim), np.float32)
         return self.index.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64))
@@ -73,4 +76,5 @@ def load_snapshot(path: Path, model: str, dim: int, model_file: str = "", kb: st
         index = None  # a flat index is one matrix product over ``vectors``: no need to hold it twice
     return Snapshot(kb, directory.name, manifest, index, rows.articles, rows.chunk_article, starts, counts,
                     rows.anchors, rows.headings, rows.bodies, vectors, read_calibration(directory),
-                    load_centroids(directory, n) if vectors is None else None)
+                    load_centroids(directory, n) if vectors is None else None,
+                    storage_view(index) if vectors is None else None)
