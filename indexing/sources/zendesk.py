@@ -7,7 +7,8 @@ articles.json``, or ``/{locale}/articles.json``; pages of ``{"articles": [...], 
 - ``draft: true`` -> left out (``draft``).
 - Audience fails closed: public only when ``user_segment_id`` is present and null (visible to everyone);
   any segment (signed-in users, agents, a group) -> internal, and so is a record that does not say.
-- A translation in another locale than the article's ``source_locale`` gets the id ``<id>-<locale>``.
+- A translation in another locale than the article's ``source_locale`` gets the id ``<id>-<locale>``; its
+  section and category names are the sideloaded ones of its locale (several locales' pages in one export).
 """
 
 from __future__ import annotations
@@ -42,8 +43,14 @@ def parse_record(record: object, where: str, options: SourceOptions, sideloads: 
     if record.get("draft") is True:
         raise NotAnArticle(where, "draft")
     audience, warnings = audience_of(record)
-    section = sideloads.get("sections", {}).get(record.get("section_id")) or {}
-    category = sideloads.get("categories", {}).get(section.get("category_id")) or {}
+    locale = str(record.get("locale") or "").lower()
+
+    def sideloaded(name: str, key: object) -> dict:  # in the article's locale when the export has several
+        table = sideloads.get(name, {})
+        return table.get((locale, key)) or table.get(key) or {}
+
+    section = sideloaded("sections", record.get("section_id"))
+    category = sideloaded("categories", section.get("category_id"))
     tags = tag_list(record.get("label_names"), where) + tag_list([section["name"]] if section.get("name") else [], where)
     return record_article(
         where=where, article_id=article_id(record, where),
