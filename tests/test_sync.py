@@ -126,6 +126,7 @@ def test_rate_limit_honours_retry_after_then_succeeds(tmp_path, env):
     ((200, {}, b"<html>maintenance</html>"), "Zendesk answered with something that is not JSON"),
     ((200, {}, b'{"articles": [], "meta": {"has_more": true}, "links": {}}'), "meta.has_more is true but links.next"),
     ((200, {}, b'{"results": []}'), "no 'articles' list in the answer"),
+    ((302, {"Location": "https://elsewhere.example/login"}, b""), "was redirected (302) to https://elsewhere.example/login"),
 ])
 def test_a_failed_sync_exits_1_with_one_line_and_leaves_the_served_index(tmp_path, env, answer, message):
     with ReplayServer(ZENDESK, ZENDESK_ROUTES) as server:
@@ -204,3 +205,7 @@ def test_freshdesk_sync_categories_folders_articles(tmp_path, env, monkeypatch):
     assert [key for key, _ in server.requests[:5]] == list(FRESHDESK_ROUTES)
     assert server.requests[0][1] == "Basic " + base64.b64encode(b"fd-key:X").decode()
     assert again[0] == 0 and "embedded 0 articles, reused 2 unchanged" in again[1] and "0 new, 0 updated, 3 unchanged" in again[1]
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    assert [http.retry_after(v) for v in ("5", "0", None, "soon", "Wed, 21 Oct 2015 07:28:00 GMT")] == [5.0, 0.0, 1.0, 1.0, 0.0]

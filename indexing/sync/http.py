@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import http.client
 import json
 import time
 import urllib.error
@@ -57,6 +58,8 @@ def retry_after(value: str | None) -> float:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return 1.0
+    if when.tzinfo is None:  # "-0000": the date is in UTC
+        when = when.replace(tzinfo=dt.timezone.utc)
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
@@ -91,11 +94,11 @@ class Client:
                 break
             except urllib.error.HTTPError as exc:
                 self.requests += 1
-                wait = retry_after(exc.headers.get("Retry-After"))
+                wait = retry_after((exc.headers or {}).get("Retry-After"))
                 if exc.code not in (429, 503) or attempt == RETRIES or wait > MAX_WAIT:
                     raise self._refused(url, exc.code, exc.reason, wait, attempt) from None
                 sleep(wait)
-            except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, DNS, timeout
                 reason = getattr(exc, "reason", None) or exc
                 raise SyncError(f"cannot reach {self.product} at {url}: {reason}") from None
         if len(body) > MAX_RESPONSE_BYTES:
