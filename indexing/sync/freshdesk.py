@@ -17,9 +17,7 @@ import base64
 import re
 from collections.abc import Iterator
 
-from indexing.sync.http import Client, SyncError, next_link
-
-MAX_PAGES = 10_000
+from indexing.sync.http import Client, SyncError, follow, next_link
 
 
 def client(domain: str, api_key: str, base_url: str | None) -> Client:
@@ -32,17 +30,10 @@ def client(domain: str, api_key: str, base_url: str | None) -> Client:
 def _list(api: Client, link: str) -> list[dict]:
     """Every object of a listing, page after page."""
     found: list[dict] = []
-    seen: set[str] = set()
-    next_page: str | None = link
-    while next_page:
-        if next_page in seen or len(seen) >= MAX_PAGES:
-            raise SyncError(f"the pages of {link} never end (next page {next_page} again): not syncing")
-        seen.add(next_page)
-        data, headers = api.get(next_page)
+    for data, where in follow(api, link, lambda body, headers, where: next_link(headers), link):
         if not isinstance(data, list) or not all(isinstance(item, dict) and "id" in item for item in data):
-            raise SyncError(f"GET {api.url(next_page)}: not a list of Freshdesk objects with ids")
+            raise SyncError(f"{where}: not a list of Freshdesk objects with ids")
         found += data
-        next_page = next_link(headers)
     return found
 
 

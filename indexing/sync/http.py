@@ -21,12 +21,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from collections.abc import Callable, Iterator
+
 from kbsuggest.errors import KBSuggestError
 
 RETRIES = 3
 MAX_WAIT = 60.0
 TIMEOUT = 30.0
 MAX_RESPONSE_BYTES = 64 * 2**20
+MAX_PAGES = 10_000  # of one listing: a million records at 100 a page; beyond it the API is looping
 sleep = time.sleep  # tests replace it (no wall-clock waits in tests)
 
 HINTS = {401: "the credentials were refused: check the token (and the email) the environment variable holds",
@@ -125,3 +128,20 @@ def next_link(headers: dict[str, str]) -> str | None:
         if 'rel="next"' in params.replace(" ", "") and url.strip().startswith("<"):
             return url.strip()[1:-1]
     return None
+
+
+def follow(api: Client, link: str, next_of: Callable[[object, dict[str, str], str], str | None],
+           what: str) -> Iterator[tuple[object, str]]:
+    """(body, address) of every page of a listing, from ``link`` to the last page ``next_of(body, headers,
+    address)`` names; a listing that names a page again, or never ends, is an error."""
+    seen: set[str] = set()
+    next_page: str | None = link
+    while next_page:
+        url = api.url(next_page)
+        if url in seen or len(seen) >= MAX_PAGES:
+            raise SyncError(f"the pages of {what} never end (next page {url} again): not syncing")
+        seen.add(url)
+        body, headers = api.get(url)
+        where = f"GET {url}"
+        yield body, where
+        next_page = next_of(body, headers, where)

@@ -17,10 +17,9 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 
-from indexing.sync.http import Client, SyncError
+from indexing.sync.http import Client, SyncError, follow
 
 PAGE_SIZE = 100
-MAX_PAGES = 10_000  # per locale: a million articles; beyond it the API is looping
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")  # goes into a URL path and a folder name
 
 
@@ -46,7 +45,7 @@ def locales(api: Client) -> list[str]:
     return [check_locale(locale) for locale in found]
 
 
-def _next(page: dict, where: str) -> str | None:
+def _next(page: dict, headers: dict, where: str) -> str | None:
     meta, links = page.get("meta"), page.get("links")
     if isinstance(meta, dict) and "has_more" in meta:  # cursor pagination
         if not meta["has_more"]:
@@ -65,18 +64,11 @@ def pages(api: Client, wanted: list[str]) -> Iterator[tuple[str, dict]]:
     """(file name, page) of every page of every locale's articles, in order."""
     for locale in [check_locale(locale) for locale in wanted] or locales(api):
         query = urllib.parse.urlencode({"include": "sections,categories", "page[size]": PAGE_SIZE})
-        link: str | None = f"/api/v2/help_center/{locale}/articles.json?{query}"
-        seen: set[str] = set()
-        while link:
-            if link in seen or len(seen) >= MAX_PAGES:
-                raise SyncError(f"the {locale} articles' pages never end (next page {link} again): not syncing")
-            seen.add(link)
-            page, _ = api.get(link)
-            where = f"GET {api.url(link)}"
+        link = f"/api/v2/help_center/{locale}/articles.json?{query}"
+        for number, (page, where) in enumerate(follow(api, link, _next, f"the {locale} articles"), 1):
             if not isinstance(page, dict) or not isinstance(page.get("articles"), list):
                 raise SyncError(f"{where}: no 'articles' list in the answer (is this the Help Center API?)")
-            yield f"{locale}/page-{len(seen):04d}.json", page
-            link = _next(page, where)
+            yield f"{locale}/page-{number:04d}.json", page
 
 
 def stamps(page: object) -> dict[str, str]:
