@@ -37,6 +37,7 @@ EXPECTED = [  # id, url, locale, audience, product, tags
     ("360002", f"{HC_URL}/en-us/articles/360002-Unlock-an-account-agents", "en-us", "internal", "Accounts", "runbook,Agent runbooks"),
     ("360004", f"{HC_URL}/en-us/articles/360004-Billing-FAQ", "en-us", "public", "Billing", "billing,Invoices"),
     ("360004-de", f"{HC_URL}/de/articles/360004-Rechnungen-FAQ", "de", "internal", "Abrechnung", "Rechnungen"),  # a segment
+    ("360006", f"{HC_URL}/en-us/articles/360006-Partner-price-list", "en-us", "internal", "Billing", "partners,Invoices"),  # segments
 ]
 
 
@@ -78,9 +79,9 @@ def test_zendesk_sync_builds_exactly_what_the_api_says(tmp_path, env):
     assert code == 0, output
     assert articles(tmp_path) == EXPECTED
     lines = output.splitlines()
-    assert lines[0] == (f"pulled 6 records in 4 pages (5 requests): 6 new, 0 updated, 0 unchanged, 0 removed since "
+    assert lines[0] == (f"pulled 7 records in 4 pages (5 requests): 7 new, 0 updated, 0 unchanged, 0 removed since "
                         f"the last sync; kept in {tmp_path / 'sync' / 'default' / 'zendesk'}")
-    assert lines[1].startswith(f"indexed 5 articles (2 internal) as ") and "(zendesk) into KB default (v000001" in lines[1]
+    assert lines[1].startswith(f"indexed 6 articles (3 internal) as ") and "(zendesk) into KB default (v000001" in lines[1]
     assert "1 not an article: 1 draft" in lines and "  left out en-us/page-0002.json#1: draft" in lines
     auth = "Basic " + base64.b64encode(b"ops@tallyo.test/token:s3cret-token").decode()
     assert [key for key, _ in server.requests] == list(ZENDESK_ROUTES)  # locales first, then each locale's pages
@@ -99,15 +100,15 @@ def test_second_sync_reuses_unchanged_articles_and_an_edit_is_reembedded(tmp_pat
         assert zendesk(tmp_path, server, "--locale", "en-us", "--locale", "de")[0] == 0
         code, output = zendesk(tmp_path, server, "--locale", "en-us", "--locale", "de")
         assert code == 0, output
-        assert output.splitlines()[0].startswith("pulled 6 records in 4 pages (4 requests): 0 new, 0 updated, 6 unchanged, 0 removed")
-        assert ": embedded 0 articles, reused 5 unchanged" in output
+        assert output.splitlines()[0].startswith("pulled 7 records in 4 pages (4 requests): 0 new, 0 updated, 7 unchanged, 0 removed")
+        assert ": embedded 0 articles, reused 6 unchanged" in output
         page = json.loads((ZENDESK / "en-us-2.json").read_text().replace("{base}", server.base))
         page["articles"][1] |= {"updated_at": "2026-03-01T08:00:00Z", "body": "<p>You are billed on the 2nd.</p>"}
         server.script[f"{HC}/en-us/articles.json?page[after]=aWQ6MzYwMDAy"] = [(200, {}, json.dumps(page).encode())]
         code, output = zendesk(tmp_path, server, "--locale", "en-us", "--locale", "de")
     assert code == 0, output
-    assert output.splitlines()[0].startswith("pulled 6 records in 4 pages (4 requests): 0 new, 1 updated, 5 unchanged")
-    assert ": embedded 1 articles, reused 4 unchanged" in output
+    assert output.splitlines()[0].startswith("pulled 7 records in 4 pages (4 requests): 0 new, 1 updated, 6 unchanged")
+    assert ": embedded 1 articles, reused 5 unchanged" in output
     assert published(tmp_path) == "v000003"
 
 

@@ -5,8 +5,9 @@ articles.json``, or ``/{locale}/articles.json``; pages of ``{"articles": [...], 
 - ``body`` (HTML) -> sections; ``html_url`` -> url; ``locale``; ``updated_at``; ``label_names`` -> tags,
   and the sideloaded section's name too; the sideloaded category's name -> product.
 - ``draft: true`` -> left out (``draft``).
-- Audience fails closed: public only when ``user_segment_id`` is present and null (visible to everyone);
-  any segment (signed-in users, agents, a group) -> internal, and so is a record that does not say.
+- Audience fails closed: public only when ``user_segment_id`` is present and null (visible to everyone) and
+  ``user_segment_ids`` (Enterprise: several segments) names none; any segment (signed-in users, agents, a
+  group) -> internal, and so is a record that does not say.
 - A translation in another locale than the article's ``source_locale`` gets the id ``<id>-<locale>``; its
   section and category names are the sideloaded ones of its locale (several locales' pages in one export).
 """
@@ -26,7 +27,10 @@ from kbsuggest.sources import NotAnArticle, Overlay, Skipped, SourceOptions
 def audience_of(record: dict) -> tuple[str, tuple[str, ...]]:
     if "user_segment_id" not in record:
         return "internal", ("the record has no user_segment_id: indexed as internal (it may be restricted)",)
-    return ("public" if record["user_segment_id"] is None else "internal"), ()
+    # Enterprise plans restrict an article to several segments with ``user_segment_ids`` instead (its
+    # ``user_segment_id`` then null): any segment there is a restriction too.
+    segments = record.get("user_segment_ids")
+    return ("public" if record["user_segment_id"] is None and segments in (None, []) else "internal"), ()
 
 
 def article_id(record: dict, where: str) -> str:
