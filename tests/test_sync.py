@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from indexing.sync import http
 from kbsuggest.cli import main
-from kbsuggest.index.versions import current_name, kb_dir
+from kbsuggest.index.versions import current_name, kb_dir, version_names
 
 from conftest import FIXTURES, snapshot_dir, make_settings
 from sync_server import ReplayServer
@@ -142,6 +142,7 @@ def test_a_failed_sync_exits_1_with_one_line_and_leaves_the_served_index(tmp_pat
     assert (code, len(output.splitlines())) == (1, 1), output
     assert output.startswith("error: ") and server.base in output and message in output and "s3cret" not in output
     assert (published(tmp_path), articles(tmp_path)) == ("v000001", EXPECTED)
+    assert version_names(kb_dir(tmp_path / "index", "default")) == ["v000001"]
     assert sorted((p.name, p.read_bytes()) for p in kept.rglob("*.json")) == before  # the last good pull is kept
     assert [p.name for p in kept.parent.iterdir() if ".staging-" in p.name] == []
 
@@ -213,3 +214,16 @@ def test_freshdesk_sync_categories_folders_articles(tmp_path, env, monkeypatch):
 
 def test_retry_after_in_seconds_or_as_a_date():
     assert [http.retry_after(v) for v in ("5", "0", None, "soon", "Wed, 21 Oct 2015 07:28:00 GMT")] == [5.0, 0.0, 1.0, 1.0, 0.0]
+
+
+def test_freshdesk_failure_publishes_nothing(tmp_path, env, monkeypatch):
+    monkeypatch.setenv("FD_KEY", "fd-key")
+    with ReplayServer(FRESHDESK, FRESHDESK_ROUTES) as server:
+        server.script[f"{SOLUTIONS}/categories/6000201/folders"] = [(200, {}, b'{"folders": []}')]
+        code, output = run(tmp_path, "freshdesk", "--api-key-env", "FD_KEY", "--base-url", server.base)
+        assert (code, output) == (1, f"error: GET {server.base}{SOLUTIONS}/categories/6000201/folders: not a list "
+                                     f"of Freshdesk objects with ids\n")
+        server.script[f"{SOLUTIONS}/categories"] = [(401, {}, b'{"code": "invalid_credentials"}')]
+        code, output = run(tmp_path, "freshdesk", "--api-key-env", "FD_KEY", "--base-url", server.base)
+    assert code == 1 and "Freshdesk answered 401 Unauthorized; the credentials were refused" in output
+    assert published(tmp_path) is None and not (tmp_path / "sync" / "default" / "freshdesk").exists()
