@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="`redis://host:6379/0`: the rate limit's buckets are shared by every replica through Redis (`kbsuggest[fleet]`); unset: per process. If Redis fails, each process falls back to its own buckets.")
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
     source_format: str | None = Field(None, description="Format of the default KB's source (markdown, html, zendesk, freshdesk, intercom, confluence) for `kbsuggest index` and the admin reindex; unset: detected from the source.")
+    sync_dir: Path = Field(Path("var/sync"), description="Where `kbsuggest sync` keeps what it last pulled from a help desk's API: `<dir>/<kb>/<zendesk|freshdesk>/`, an export `kbsuggest index --format NAME` reads.")
 
     # Embedding
     embedder: str = Field("onnx", description="Embedding backend: onnx, sentence-transformers or hash.")

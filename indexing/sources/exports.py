@@ -86,6 +86,8 @@ def read_export(source: Path, record_keys: tuple[str, ...], sideload_keys: tuple
                     for item in page.get(name) or ():
                         if isinstance(item, dict) and "id" in item:
                             export.sideloads.setdefault(name, {})[item["id"]] = item
+                            if isinstance(item.get("locale"), str):  # a locale's own names (Zendesk sections)
+                                export.sideloads[name][(item["locale"].lower(), item["id"])] = item
                 last_where, paged, ends = where, paged + 1, ends + (not _next_page(page))
     if paged and not ends:  # every page points at a next one: the last was never fetched
         export.problems.append(Skipped(last_where, "every page of the export points at a next page "

@@ -5,9 +5,11 @@ articles.json``, or ``/{locale}/articles.json``; pages of ``{"articles": [...], 
 - ``body`` (HTML) -> sections; ``html_url`` -> url; ``locale``; ``updated_at``; ``label_names`` -> tags,
   and the sideloaded section's name too; the sideloaded category's name -> product.
 - ``draft: true`` -> left out (``draft``).
-- Audience fails closed: public only when ``user_segment_id`` is present and null (visible to everyone);
-  any segment (signed-in users, agents, a group) -> internal, and so is a record that does not say.
-- A translation in another locale than the article's ``source_locale`` gets the id ``<id>-<locale>``.
+- Audience fails closed: public only when ``user_segment_id`` is present and null (visible to everyone) and
+  ``user_segment_ids`` (Enterprise: several segments) names none; any segment (signed-in users, agents, a
+  group) -> internal, and so is a record that does not say.
+- A translation in another locale than the article's ``source_locale`` gets the id ``<id>-<locale>``; its
+  section and category names are the sideloaded ones of its locale (several locales' pages in one export).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from kbsuggest.sources import NotAnArticle, Overlay, Skipped, SourceOptions
 def audience_of(record: dict) -> tuple[str, tuple[str, ...]]:
     if "user_segment_id" not in record:
         return "internal", ("the record has no user_segment_id: indexed as internal (it may be restricted)",)
-    return ("public" if record["user_segment_id"] is None else "internal"), ()
+    # Enterprise plans restrict an article to several segments with ``user_segment_ids`` instead (its
+    # ``user_segment_id`` then null): any segment there is a restriction too.
+    segments = record.get("user_segment_ids")
+    return ("public" if record["user_segment_id"] is None and segments in (None, []) else "internal"), ()
 
 
 def article_id(record: dict, where: str) -> str:
@@ -42,8 +47,14 @@ def parse_record(record: object, where: str, options: SourceOptions, sideloads: 
     if record.get("draft") is True:
         raise NotAnArticle(where, "draft")
     audience, warnings = audience_of(record)
-    section = sideloads.get("sections", {}).get(record.get("section_id")) or {}
-    category = sideloads.get("categories", {}).get(section.get("category_id")) or {}
+    locale = str(record.get("locale") or "").lower()
+
+    def sideloaded(name: str, key: object) -> dict:  # in the article's locale when the export has several
+        table = sideloads.get(name, {})
+        return table.get((locale, key)) or table.get(key) or {}
+
+    section = sideloaded("sections", record.get("section_id"))
+    category = sideloaded("categories", section.get("category_id"))
     tags = tag_list(record.get("label_names"), where) + tag_list([section["name"]] if section.get("name") else [], where)
     return record_article(
         where=where, article_id=article_id(record, where),

@@ -50,11 +50,16 @@ def index(obj: CLIContext, source: Path, fmt: str | None, kb: str) -> None:
     a new version of it, published atomically."""
     from indexing.build import build_index
     from kbsuggest.kbs.load import kb_embedder
-    from kbsuggest.kbs.watch import announce
 
     settings = obj.settings()
     config = obj.kb(kb, settings)  # reindexed with the model it is served with (`kbsuggest models use`)
-    summary = build_index(source, settings, kb_embedder(settings, config.name), config, fmt)
+    publish_report(obj, settings, build_index(source, settings, kb_embedder(settings, config.name), config, fmt))
+
+
+def publish_report(obj: CLIContext, settings, summary) -> None:
+    """Tell the replicas about a new version (``kbsuggest index``, ``kbsuggest sync``) and print its summary."""
+    from kbsuggest.kbs.watch import announce
+
     store = obj.store(settings)
     announce(store, summary.kb, summary.version)  # every replica serving this index directory loads it
     store.close()
@@ -171,6 +176,7 @@ from kbsuggest.cli.gaps import gaps, tickets  # noqa: E402
 from kbsuggest.cli.learn import learn  # noqa: E402
 from kbsuggest.cli.models import models  # noqa: E402
 from kbsuggest.cli.stats import stats  # noqa: E402
+from kbsuggest.cli.sync import sync  # noqa: E402
 
-for command in (admin, models, stats, evaluate, tickets, gaps, learn, calibrate):
+for command in (admin, models, stats, evaluate, tickets, gaps, learn, calibrate, sync):
     main.add_command(command)

@@ -127,11 +127,11 @@ def list_kbs(index_root: Path) -> list[str]:
 
 
 @contextmanager
-def locked(kb_dir: Path) -> Iterator[None]:
-    """Hold the KB's writer lock (across processes) for the duration."""
+def locked(kb_dir: Path, name: str = LOCK) -> Iterator[None]:
+    """Hold the KB's writer lock (across processes) for the duration (``name``: another lock file in it)."""
     kb_dir = Path(kb_dir)
     kb_dir.mkdir(parents=True, exist_ok=True)
-    with open(kb_dir / LOCK, "a+") as handle:
+    with open(kb_dir / name, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
