@@ -165,6 +165,8 @@ def test_missing_token_network_error_and_nothing_to_index(tmp_path, env, monkeyp
         port = sock.getsockname()[1]
     code, output = run(tmp_path, "zendesk", "--token-env", "ZD_TOKEN", "--base-url", f"http://127.0.0.1:{port}")
     assert code == 1 and output.startswith(f"error: cannot reach Zendesk at http://127.0.0.1:{port}/api/v2/help_center/locales.json")
+    assert run(tmp_path, "zendesk", "--token-env", "ZD_TOKEN", "--base-url", "http://proxy.example.test") == (
+        1, "error: --base-url 'http://proxy.example.test': plain http is only allowed to localhost; use https\n")
     assert run(tmp_path, "zendesk", "--subdomain", "Tallyo.evil", "--token-env", "ZD_TOKEN")[1].startswith(
         "error: --subdomain 'Tallyo.evil': the name before .zendesk.com")
     with ReplayServer(ZENDESK, {}) as server:  # a Help Center of one draft

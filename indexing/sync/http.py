@@ -71,6 +71,9 @@ class Client:
         parts = urllib.parse.urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SyncError(f"--base-url {base_url!r} is not an http(s) address")
+        if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            # the token travels in every request's Authorization header: never in clear text off this machine
+            raise SyncError(f"--base-url {base_url!r}: plain http is only allowed to localhost; use https")
         self.base = base_url.rstrip("/")
         self.headers = {"Accept": "application/json", "User-Agent": "kbsuggest-sync", **headers}
         self.product = product
