@@ -41,16 +41,20 @@ TABLES = {
                      "session_articles", BANKED),
     "day_queries": (("kb", "kind", "day", "query"), "sessions", f"kb, kind, {DAY}, query", "session_queries", "1 = 1"),
 }
+_TIMES = "first_ticket, first_signal, last_signal, last_at"
 _TEXT = {"kb", "day", "mode", "locale", "product", "article_id", "kind", "query"}
 
 DAILY_DDL = tuple(
     f"CREATE TABLE {table} ({', '.join(f'{c} ' + ('{text}' if c in _TEXT else 'INTEGER') + ' NOT NULL' for c in keys)}, "
     f"{count} INTEGER NOT NULL, PRIMARY KEY ({', '.join(keys)})){{without_rowid}}"
     for table, (keys, count, *_rest) in TABLES.items()) + (
-    # the live parts of a read: sessions not banked, and banked ones that may still be pending
-    f"CREATE INDEX session_facts_unbanked ON session_facts (kb, started_at) WHERE {UNBANKED}",
+    # the live parts of a read: sessions not banked (covering: there are many), and banked ones that may still
+    # be pending (the last hour's)
+    f"CREATE INDEX session_facts_unbanked ON session_facts (kb, started_at, {_TIMES}, mode, locale, product, helpful, "
+    f"unhelpful, opened) WHERE {UNBANKED}",
     "CREATE INDEX session_facts_recent ON session_facts (kb, (coalesce(last_signal, last_at))) WHERE first_ticket IS NULL",
-    f"CREATE INDEX session_articles_unbanked ON session_articles (kb, started_at) WHERE {UNBANKED}",
+    f"CREATE INDEX session_articles_unbanked ON session_articles (kb, started_at, {_TIMES}, article_id, shown, opened, "
+    f"good, bad, helpful, unhelpful) WHERE {UNBANKED}",
     "CREATE INDEX session_articles_recent ON session_articles (kb, (coalesce(last_signal, last_at))) "
     "WHERE first_ticket IS NULL",
 )

@@ -12,8 +12,8 @@ The statement classifies each session of the KB that started in ``[start, end)``
   session, opened in a *potential* one, answered "I still need help";
 - ``unanswered`` / ``need_help``: the ``top`` queries by sessions (ties by query, in code-point order).
 
-Only the dialect differences are spelt per backend: text timestamps to microseconds, and the article ids
-inside a ``suggestions`` JSON array (both used by ``summary.py``).
+Only the dialect differences are spelt per backend: text timestamps to microseconds, the article ids inside a
+``suggestions`` JSON array (both used by ``summary.py``), and SQLite's index hints.
 """
 
 from __future__ import annotations
@@ -28,27 +28,30 @@ from kbsuggest.timestamps import parse_utc, utc_iso
 DIALECTS = {
     "postgres": {
         "us": "(extract(epoch FROM ({x})::timestamptz) * 1000000)::bigint",
-        "shown": "CROSS JOIN LATERAL json_array_elements(ev.suggestions::json) AS j", "shown_id": "j.value ->> 'article_id'"},
+        "shown": "CROSS JOIN LATERAL json_array_elements(ev.suggestions::json) AS j", "shown_id": "j.value ->> 'article_id'",
+        "index": ""},
     "sqlite": {  # unixepoch() is whole seconds; the milliseconds are the text's (the one stored format)
         "us": "(unixepoch({x}) * 1000000 + CAST(substr({x}, 21, 3) AS INTEGER) * 1000)",
-        "shown": ", json_each(ev.suggestions) AS j", "shown_id": "j.value ->> '$.article_id'"},
+        "shown": ", json_each(ev.suggestions) AS j", "shown_id": "j.value ->> '$.article_id'",
+        "index": "INDEXED BY {index}"},
 }
 BREAKDOWNS = ("day", "mode", "locale", "product")
 
 # The period's sessions as rows of the facts the rules read and a weight ``n``: the banked day rows of its whole
 # UTC days (``daily.py``), plus, live from the session rows, the partial days at its edges, the sessions not
 # banked, and the banked sessions that may still be pending now (real facts in, their banked row out). Each
-# part is a range of an index. ``{cols}``: the columns read besides the times.
+# part is a range of an index (SQLite is told which: without statistics it would take the period's range of the
+# covering index for the small parts too, i.e. every session again). ``{cols}``: the columns read besides the times.
 _PARTS = """SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 AS n FROM {table}
     WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(head_end)s
   UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table}
     WHERE kb = %(kb)s AND started_at >= %(tail_start)s AND started_at < %(end)s
-  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table}
+  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table} {unbanked_index}
     WHERE kb = %(kb)s AND {unbanked} AND started_at >= %(head_end)s AND started_at < %(tail_start)s
-  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table}
+  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table} {recent_index}
     WHERE kb = %(kb)s AND first_ticket IS NULL AND coalesce(last_signal, last_at) > %(now)s - %(window)s
     AND started_at >= %(head_end)s AND started_at < %(tail_start)s
-  UNION ALL SELECT started_at, {cols}, {null}, {null}, {null}, {null}, -1 FROM {table}
+  UNION ALL SELECT started_at, {cols}, {null}, {null}, {null}, {null}, -1 FROM {table} {recent_index}
     WHERE kb = %(kb)s AND first_ticket IS NULL AND coalesce(last_signal, last_at) > %(now)s - %(window)s
     AND started_at >= %(head_end)s AND started_at < %(tail_start)s
   UNION ALL SELECT day, {cols}, CASE WHEN ticket = 1 THEN CAST(0 AS bigint) END, {null}, {null}, {null}, {count}
@@ -87,12 +90,16 @@ def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
     columns = {"day": "substr(started_at, 1, 10)", "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
                "product": "coalesce(product, '')"}
-    facts = _PARTS.format(cols="mode, locale, product, helpful, unhelpful, opened", table="session_facts",
-                          days="day_cells", count="sessions", unbanked=UNBANKED, null=_NULL)
+    def parts(table: str, **names: str) -> str:
+        indexes = {f"{part}_index": spelt["index"].format(index=f"{table}_{part}") for part in ("unbanked", "recent")}
+        return _PARTS.format(table=table, unbanked=UNBANKED, null=_NULL, **indexes, **names)
+    spelt = DIALECTS[dialect]
+    facts = parts("session_facts", cols="mode, locale, product, helpful, unhelpful, opened", days="day_cells",
+                  count="sessions")
     cells = _CELLS.format(classify=classify, group=", ".join(["kind", *(columns.values() if detail else [])]),
                           parts=facts, **(columns if detail else dict.fromkeys(columns, "''")))
-    pairs = _PARTS.format(cols="article_id, shown, opened, good, bad, helpful, unhelpful", table="session_articles",
-                          days="day_articles", count="pairs", unbanked=UNBANKED, null=_NULL)
+    pairs = parts("session_articles", cols="article_id, shown, opened, good, bad, helpful, unhelpful",
+                  days="day_articles", count="pairs")
     parts = [cells, _ARTICLES.format(classify=classify, parts=pairs),
              *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
     sql = "\nUNION ALL\n".join(parts)
