@@ -140,6 +140,8 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
                      [(k, s, kind, q, k, s) for k, s, kind, q in found])
     if days and session is None:
         daily.rebuild(cur)
+        if dialect == "postgres":
+            cur.execute(daily.ANALYZE)
 
 
 def refresh_batch(cur, dialect: str, kb: str, rows: list[dict]) -> None:
