@@ -148,6 +148,9 @@ def refresh_batch(cur, dialect: str, kb: str, rows: list[dict]) -> None:
     """Recompute the summary rows of every session an event batch touched (a widget batch holds one), and
     the difference they make to the day tables."""
     sessions = sorted({row["session_id"] for row in rows})
+    if dialect == "postgres":  # two replicas refreshing one session at once: the second reads the first's rows,
+        for session in sessions:  # else it would take its "before" from under the first and count it twice
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", [kb, session])
     before = daily.contributions(cur, dialect, kb, sessions)
     for session in sessions:
         refresh(cur, dialect, kb, session, days=False)
