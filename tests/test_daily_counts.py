@@ -10,10 +10,13 @@ import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
-from test_dashboard import MINUTE, add
+from test_dashboard import MINUTE, MS, add, shown
 from test_deflection_sql import T0, WINDOW
 
 from kbsuggest.events.deflection import rollup
+from kbsuggest.events.schema import EventBatch, rows
+from kbsuggest.store.rows import event_row
+from kbsuggest.store.summary import refresh_batch
 from kbsuggest.text import session_queries
 from kbsuggest.timestamps import parse_utc, utc_iso
 
@@ -132,3 +135,55 @@ def test_day_counts_kept_on_insert_equal_a_rebuild(store):
     store.rebuild_summaries()
     assert day_rows(store) == kept
     assert all(row[-1] > 0 for rows in kept.values() for row in rows) and len(kept["day_cells"]) > 20
+
+
+def test_two_replicas_recording_one_session_at_once_count_it_once(postgres_url):
+    """Replica A's batch of a session is refreshed and not yet committed when replica B records another batch
+    of it: B waits for A (an advisory lock per session), then reads A's rows, so the session is counted once."""
+    import threading
+    import time
+
+    import psycopg
+
+    from kbsuggest.store.postgres import _INSERT_EVENT, PostgresStore
+
+    def batch(*events):
+        last = max(e["at"] for e in events)
+        return rows(EventBatch.model_validate({"session_id": "session-0001", "sent_at": MS + last,
+                                               "events": [e | {"at": MS + e["at"]} for e in events]}),
+                    T0 + timedelta(milliseconds=last))
+
+    store = PostgresStore(postgres_url)
+    store.check()
+    replica_a = psycopg.connect(postgres_url)
+    with replica_a.cursor() as cur:
+        first = batch(shown("dark", "a", at=0, locale="en"))
+        cur.executemany(_INSERT_EVENT, [event_row("default", r) for r in first])
+        refresh_batch(cur, "postgres", "default", first)
+    failed = []
+
+    def replica_b():
+        try:
+            store.record_events("default", batch(shown("dark mode", "b", at=-DAY, locale="de")))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            failed.append(exc)
+    thread = threading.Thread(target=replica_b, daemon=True)
+    thread.start()
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as watch:  # until B waits for A
+            for _ in range(200):
+                if watch.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("replica B never waited for replica A")
+        replica_a.commit()
+    finally:
+        replica_a.close()
+    thread.join(10)
+    assert failed == []
+    kept = day_rows(store)
+    assert [row[1:4] + row[-1:] for row in kept["day_cells"]] == [("2026-11-01", "form", "de", 1)]
+    store.rebuild_summaries()
+    assert day_rows(store) == kept
+    store.close()
