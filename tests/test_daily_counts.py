@@ -107,7 +107,7 @@ def day_rows(store) -> dict:
 def test_day_counts_give_the_figures_recomputed_from_the_events(store):
     seed(store, random.Random(5), 300)
     plus2 = timezone(timedelta(hours=2))
-    periods = [(T0 - timedelta(days=4), T0 + timedelta(days=4)),  # whole days only
+    periods = [(datetime(2026, 10, 29, tzinfo=timezone.utc), datetime(2026, 11, 6, tzinfo=timezone.utc)),  # whole days
                (T0 - timedelta(days=1, hours=3), T0 + timedelta(days=1, minutes=7)),  # cut days at both edges
                (datetime(2026, 11, 1, 0, 0, tzinfo=plus2), datetime(2026, 11, 4, 0, 0, tzinfo=plus2)),  # 22:00Z
                (T0 + timedelta(hours=2), T0 + timedelta(hours=5))]  # inside one day

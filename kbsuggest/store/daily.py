@@ -18,7 +18,7 @@ counted with their real facts and taken out of their banked cell.
   banked sessions' article pairs;
 - ``day_queries``: per KB, kind, day and query: sessions (every session: a query has no class).
 
-``refresh`` (``summary.py``) reads a session's contributions before and after it recomputes the session's
+``refresh_batch`` (``summary.py``) reads its sessions' contributions before and after it recomputes their
 rows and writes only the difference, in key order (concurrent writers take row locks in one order);
 an event arriving late or out of order moves the session from its old cell to its new one.
 """
@@ -31,7 +31,8 @@ DAY = "substr(started_at, 1, 10)"
 TICKET = "CASE WHEN first_ticket IS NULL THEN 0 ELSE 1 END"
 UNBANKED = "first_ticket IS NOT NULL AND first_signal IS NOT NULL"
 BANKED = f"NOT ({UNBANKED})"
-# table -> (key columns, count column, the key's expressions over the session's summary rows, source table)
+# table -> (key columns, count column, the key's expressions over the session's summary rows, source table,
+# which of its rows count)
 TABLES = {
     "day_cells": (("kb", "day", "mode", "locale", "product", "ticket", "helpful", "unhelpful", "opened"), "sessions",
                   f"kb, {DAY}, coalesce(mode, ''), coalesce(locale, ''), coalesce(product, ''), {TICKET}, helpful, "
