@@ -9,6 +9,7 @@ order, as SQLite sorts, whatever the database's locale. Timestamps stay text in 
 
 from __future__ import annotations
 
+from kbsuggest.store.daily import ANALYZE, DAILY_DDL, REBUILD
 from kbsuggest.store.summary import SUMMARY_DDL
 
 C = 'text COLLATE "C"'
@@ -57,6 +58,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     # the sessions already recorded are summarised by the store after this one (postgres.py)
     ("events-004-session-summaries", "ALTER TABLE events ADD COLUMN locale text; ALTER TABLE events ADD COLUMN product text; "
      + "; ".join(s.format(text=C, bigint="bigint") for s in SUMMARY_DDL)),
+    # the day counts of the sessions already summarised (daily.py), filled in the same migration
+    ("events-005-daily-counts", "; ".join([*(s.format(text=C, without_rowid="") for s in DAILY_DDL), *REBUILD, ANALYZE])),
 ]
 
 # The events of the sessions whose first suggestion was shown in [start, end), in session and time order.

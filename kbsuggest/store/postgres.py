@@ -21,7 +21,7 @@ from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, MissingDependencyError, StoreUnavailableError
 from kbsuggest.store.pg_schema import LOCK_KEY, MIGRATIONS, REFRESH_AFTER, SESSION_EVENTS
 from kbsuggest.store.popular import popular_sql
-from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
+from kbsuggest.store.rollup import Rollup, read_rollup, rollup_params, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
@@ -118,7 +118,7 @@ class PostgresStore:
                     conn.execute(sql)
                     if name == REFRESH_AFTER:  # summarise the sessions recorded before the summary tables
                         with conn.cursor() as cur:
-                            refresh(cur, "postgres")
+                            refresh(cur, "postgres", days=False)
                     conn.execute("INSERT INTO _migrations VALUES (%s, %s)", [name, utc_now()])
         self._migrated = True
 
@@ -155,7 +155,7 @@ class PostgresStore:
         """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
         (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
         sql = rollup_sql("postgres", classify, detail)
-        params = {"kb": kb, "start": start, "end": end, "top": top, **values}
+        params = rollup_params(kb, start, end, top, values)
 
         def read(conn):
             # JIT compilation cost 0.6 s of a query it does not speed up.

@@ -12,41 +12,68 @@ The statement classifies each session of the KB that started in ``[start, end)``
   session, opened in a *potential* one, answered "I still need help";
 - ``unanswered`` / ``need_help``: the ``top`` queries by sessions (ties by query, in code-point order).
 
-Only the dialect differences are spelt per backend: text timestamps to microseconds, and the article ids
-inside a ``suggestions`` JSON array (both used by ``summary.py``).
+Only the dialect differences are spelt per backend: text timestamps to microseconds, the article ids inside a
+``suggestions`` JSON array (both used by ``summary.py``), and SQLite's index hints.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from kbsuggest.store.daily import UNBANKED
+from kbsuggest.timestamps import parse_utc, utc_iso
 
 DIALECTS = {
     "postgres": {
         "us": "(extract(epoch FROM ({x})::timestamptz) * 1000000)::bigint",
-        "shown": "CROSS JOIN LATERAL json_array_elements(ev.suggestions::json) AS j", "shown_id": "j.value ->> 'article_id'"},
+        "shown": "CROSS JOIN LATERAL json_array_elements(ev.suggestions::json) AS j", "shown_id": "j.value ->> 'article_id'",
+        "index": ""},
     "sqlite": {  # unixepoch() is whole seconds; the milliseconds are the text's (the one stored format)
         "us": "(unixepoch({x}) * 1000000 + CAST(substr({x}, 21, 3) AS INTEGER) * 1000)",
-        "shown": ", json_each(ev.suggestions) AS j", "shown_id": "j.value ->> '$.article_id'"},
+        "shown": ", json_each(ev.suggestions) AS j", "shown_id": "j.value ->> '$.article_id'",
+        "index": "INDEXED BY {index}"},
 }
 BREAKDOWNS = ("day", "mode", "locale", "product")
 
-# One pass over the period's sessions (a covering index): sessions per class and, with ``detail``, per
-# (day, mode, locale, product) cell, folded into each breakdown by ``read_rollup``.
+# The period's sessions as rows of the facts the rules read and a weight ``n``: the banked day rows of its whole
+# UTC days (``daily.py``), plus, live from the session rows, the partial days at its edges, the sessions not
+# banked, and the banked sessions that may still be pending now (real facts in, their banked row out). Each
+# part is a range of an index (SQLite is told which: without statistics it would take the period's range of the
+# covering index for the small parts too, i.e. every session again). ``{cols}``: the columns read besides the times.
+_PARTS = """SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 AS n FROM {table}
+    WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(head_end)s
+  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table}
+    WHERE kb = %(kb)s AND started_at >= %(tail_start)s AND started_at < %(end)s
+  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table} {unbanked_index}
+    WHERE kb = %(kb)s AND {unbanked} AND started_at >= %(head_end)s AND started_at < %(tail_start)s
+  UNION ALL SELECT started_at, {cols}, first_ticket, first_signal, last_signal, last_at, 1 FROM {table} {recent_index}
+    WHERE kb = %(kb)s AND first_ticket IS NULL AND coalesce(last_signal, last_at) > %(now)s - %(window)s
+    AND started_at >= %(head_end)s AND started_at < %(tail_start)s
+  UNION ALL SELECT started_at, {cols}, {null}, {null}, {null}, {null}, -1 FROM {table} {recent_index}
+    WHERE kb = %(kb)s AND first_ticket IS NULL AND coalesce(last_signal, last_at) > %(now)s - %(window)s
+    AND started_at >= %(head_end)s AND started_at < %(tail_start)s
+  UNION ALL SELECT day, {cols}, CASE WHEN ticket = 1 THEN CAST(0 AS bigint) END, {null}, {null}, {null}, {count}
+    FROM {days} WHERE kb = %(kb)s AND day >= %(first_day)s AND day < %(last_day)s"""
+_NULL = "CAST(NULL AS bigint)"
 _CELLS = """SELECT 'cell' AS what, {day} AS key, {classify} AS kind, {mode} AS mode, {locale} AS locale,
-    {product} AS product, count(*) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e
-  FROM session_facts WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s
-  GROUP BY {group}"""
+    {product} AS product, sum(n) AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e
+  FROM ({parts}) AS sessions GROUP BY {group} HAVING sum(n) <> 0"""
 # The rules read the session's facts copied into each pair; ``opened`` there is the pair's, which implies
 # the session's for the pairs it counts as potential.
-_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown), sum(opened),
-    sum(CASE WHEN good = 1 AND kind = 'confirmed' THEN 1 ELSE 0 END),
-    sum(CASE WHEN opened = 1 AND kind = 'potential' THEN 1 ELSE 0 END), sum(bad)
-  FROM (SELECT article_id, shown, opened, good, bad, {classify} AS kind FROM session_articles
-        WHERE kb = %(kb)s AND started_at >= %(start)s AND started_at < %(end)s) AS pairs
-  GROUP BY article_id"""
-_QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', '', '', '', count(*) AS n, 0, 0, 0, 0
-  FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}' AND started_at >= %(start)s AND started_at < %(end)s
+_ARTICLES = """SELECT 'article', article_id, '', '', '', '', sum(shown * n), sum(opened * n),
+    sum(CASE WHEN good = 1 AND kind = 'confirmed' THEN n ELSE 0 END),
+    sum(CASE WHEN opened = 1 AND kind = 'potential' THEN n ELSE 0 END), sum(bad * n)
+  FROM (SELECT article_id, shown, opened, good, bad, n, {classify} AS kind FROM ({parts}) AS p) AS pairs
+  GROUP BY article_id HAVING sum(n) <> 0"""
+_QUERIES = """SELECT * FROM (SELECT '{kind}' AS what, query, '', '', '', '', sum(n) AS n, 0, 0, 0, 0 FROM (
+    SELECT query, 1 AS n FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}'
+      AND started_at >= %(start)s AND started_at < %(head_end)s
+    UNION ALL SELECT query, 1 FROM session_queries WHERE kb = %(kb)s AND kind = '{kind}'
+      AND started_at >= %(tail_start)s AND started_at < %(end)s
+    UNION ALL SELECT query, sessions FROM day_queries WHERE kb = %(kb)s AND kind = '{kind}'
+      AND day >= %(first_day)s AND day < %(last_day)s) AS q
   GROUP BY query ORDER BY n DESC, query LIMIT %(top)s) AS {kind}"""
 
 
@@ -63,11 +90,33 @@ def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
     columns = {"day": "substr(started_at, 1, 10)", "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
                "product": "coalesce(product, '')"}
+    def parts(table: str, **names: str) -> str:
+        indexes = {f"{part}_index": spelt["index"].format(index=f"{table}_{part}") for part in ("unbanked", "recent")}
+        return _PARTS.format(table=table, unbanked=UNBANKED, null=_NULL, **indexes, **names)
+    spelt = DIALECTS[dialect]
+    facts = parts("session_facts", cols="mode, locale, product, helpful, unhelpful, opened", days="day_cells",
+                  count="sessions")
     cells = _CELLS.format(classify=classify, group=", ".join(["kind", *(columns.values() if detail else [])]),
-                          **(columns if detail else dict.fromkeys(columns, "''")))
-    parts = [cells, _ARTICLES.format(classify=classify), *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
+                          parts=facts, **(columns if detail else dict.fromkeys(columns, "''")))
+    pairs = parts("session_articles", cols="article_id, shown, opened, good, bad, helpful, unhelpful",
+                  days="day_articles", count="pairs")
+    parts = [cells, _ARTICLES.format(classify=classify, parts=pairs),
+             *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
     sql = "\nUNION ALL\n".join(parts)
     return re.sub(r"%\((\w+)\)s", r":\1", sql) if dialect == "sqlite" else sql
+
+
+def rollup_params(kb: str, start: str, end: str, top: int, values: dict) -> dict:
+    """The statement's parameters for the period ``[start, end)``: its whole UTC days ``[first_day,
+    last_day)`` are read from the day tables, ``[start, head_end)`` and ``[tail_start, end)`` live."""
+    begin, stop = parse_utc(start), parse_utc(end)
+    midnight = datetime.combine(begin.date(), time(), timezone.utc)
+    first = midnight if midnight == begin else midnight + timedelta(days=1)
+    last = datetime.combine(stop.date(), time(), timezone.utc)
+    if first >= last:  # no whole day: all of it live
+        first = last = stop
+    return {"kb": kb, "start": start, "end": end, "top": top, "head_end": utc_iso(first), "tail_start": utc_iso(last),
+            "first_day": first.date().isoformat(), "last_day": last.date().isoformat(), **values}
 
 
 def read_rollup(rows) -> Rollup:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite_utils
 
 from kbsuggest.db import Migration
+from kbsuggest.store import daily
+from kbsuggest.store.daily import DAILY_DDL
 from kbsuggest.store.summary import SUMMARY_DDL, refresh
 
 
@@ -100,7 +102,14 @@ def _session_summaries(db: sqlite_utils.Database) -> None:
     db["events"].add_column("product", str)
     for statement in SUMMARY_DDL:
         db.execute(statement.format(text="TEXT", bigint="INTEGER"))
-    refresh(db.conn.cursor(), "sqlite")  # the sessions already recorded
+    refresh(db.conn.cursor(), "sqlite", days=False)  # the sessions already recorded
+
+
+def _daily_counts(db: sqlite_utils.Database) -> None:
+    # per-day counts of the sessions whose class is settled, and the indexes of the live rest (daily.py)
+    for statement in DAILY_DDL:
+        db.execute(statement.format(text="TEXT", without_rowid=" WITHOUT ROWID"))
+    daily.rebuild(db.conn.cursor())  # the sessions already summarised
 
 
 # The names are those the tables were first created under (by their former modules), so existing
@@ -120,4 +129,5 @@ MIGRATIONS: list[Migration] = [
     ("tickets-004-resolution", _tickets_resolution),
     ("gap-runs-003-signals", _gap_runs_signals),
     ("events-004-session-summaries", _session_summaries),
+    ("events-005-daily-counts", _daily_counts),
 ]

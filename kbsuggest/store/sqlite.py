@@ -19,7 +19,7 @@ from kbsuggest.db import open_db
 from kbsuggest.domain import Ticket
 from kbsuggest.errors import ConfigError, StoreUnavailableError
 from kbsuggest.store.popular import popular_sql
-from kbsuggest.store.rollup import Rollup, read_rollup, rollup_sql
+from kbsuggest.store.rollup import Rollup, read_rollup, rollup_params, rollup_sql
 from kbsuggest.store.signals import signals_sql
 from kbsuggest.store.rows import EVENT_COLUMNS, TICKET_COLUMNS, ticket_of, with_metrics
 from kbsuggest.store.rows import event_row as _event_row, ticket_row as _ticket_row  # tests make them fail midway
@@ -110,7 +110,7 @@ class SQLiteStore:
         """The deflection figures of ``kb``'s sessions that started in ``[start, end)``, aggregated in SQL
         (``rollup.py``); ``classify`` is the SQL of the rules, over ``values``."""
         sql = rollup_sql("sqlite", classify, detail)
-        params = {"kb": kb, "start": start, "end": end, "top": top, **values}
+        params = rollup_params(kb, start, end, top, values)
         return read_rollup(self._run(lambda db: db.execute(sql, params).fetchall(), create=False) or [])
 
     def gap_signals(self, kb: str, start: str, end: str) -> list[dict]:

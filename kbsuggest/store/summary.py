@@ -15,7 +15,8 @@ in the same transaction — arrival order is not time order, and the rows always
   dropped) and the queries of "I still need help" answers (``need_help``), by ``kbsuggest/text.py``'s
   rules (``session_queries``).
 
-``rebuild`` recomputes every session at once (a migration on an existing database; bulk loads).
+Each refresh also keeps the per-day counts of ``daily.py`` (what a session adds to its day's cells).
+``refresh`` without a session recomputes every session at once (a migration on an existing database; bulk loads).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from kbsuggest.store import daily
 from kbsuggest.store.rollup import DIALECTS
 from kbsuggest.text import session_queries
 
@@ -115,9 +117,11 @@ def _placeholder(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
 
 
-def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None) -> None:
+def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None, days: bool = True) -> None:
     """Recompute the summary rows of one session (``kb``, ``session``), or of every session when both are
-    None, with the cursor ``cur`` of the store's open transaction."""
+    None, with the cursor ``cur`` of the store's open transaction (``days``, every session: and the day
+    tables, which the migrations before ``events-005-daily-counts`` do not have; one session's difference to
+    them is ``refresh_batch``'s)."""
     where, params = (_ONE, {"kb": kb, "session": session}) if session is not None else (_ALL, {})
     facts, articles, query_events = _statements(dialect, where)
     p = _placeholder(dialect)
@@ -134,12 +138,24 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
         cur.executemany(f"INSERT INTO session_queries (kb, session_id, kind, query, started_at) "
                      f"SELECT {p}, {p}, {p}, {p}, started_at FROM session_facts WHERE kb = {p} AND session_id = {p}",
                      [(k, s, kind, q, k, s) for k, s, kind, q in found])
+    if days and session is None:
+        daily.rebuild(cur)
+        if dialect == "postgres":
+            cur.execute(daily.ANALYZE)
 
 
 def refresh_batch(cur, dialect: str, kb: str, rows: list[dict]) -> None:
-    """Recompute the summary rows of every session an event batch touched (a widget batch holds one)."""
-    for session in sorted({row["session_id"] for row in rows}):
-        refresh(cur, dialect, kb, session)
+    """Recompute the summary rows of every session an event batch touched (a widget batch holds one), and
+    the difference they make to the day tables."""
+    sessions = sorted({row["session_id"] for row in rows})
+    if dialect == "postgres":  # two replicas refreshing one session at once: the second reads the first's rows,
+        for session in sessions:  # else it would take its "before" from under the first and count it twice
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", [kb, session])
+    before = daily.contributions(cur, dialect, kb, sessions)
+    for session in sessions:
+        refresh(cur, dialect, kb, session, days=False)
+    # last: the day rows, which other sessions' writers share, stay locked only until the commit
+    daily.apply(cur, dialect, before, daily.contributions(cur, dialect, kb, sessions))
 
 
 def _by_session(rows: Iterable[tuple]) -> Iterable[tuple[tuple[str, str], list[tuple[str, str, bool]]]]:
