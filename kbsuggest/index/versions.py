@@ -139,9 +139,13 @@ def locked(kb_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _next_name(kb_dir: Path) -> str:
-    names = version_names(kb_dir)
-    return f"v{(int(names[-1][1:]) + 1 if names else 1):06d}"
+def is_version(name: str) -> bool:
+    return bool(_VERSION.match(name))
+
+
+def next_name(names: list[str]) -> str:
+    """The version name after every one of ``names``."""
+    return f"v{max((int(n[1:]) for n in names if is_version(n)), default=0) + 1:06d}"
 
 
 @contextmanager
@@ -159,13 +163,14 @@ def staged(kb_dir: Path) -> Iterator[Path]:
         raise
 
 
-def install(kb_dir: Path, staging: Path) -> str:
-    """Give a complete staging directory its version name (not yet published); return the name."""
+def install(kb_dir: Path, staging: Path, name: str | None = None) -> str:
+    """Give a complete staging directory its version name (not yet published; default: the next one on disk);
+    return the name."""
     for child in staging.iterdir():
         with open(child, "rb") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(staging)
-    name = _next_name(kb_dir)
+    name = name or next_name(version_names(kb_dir))
     step("rename staging")
     os.replace(staging, Path(kb_dir) / VERSIONS / name)
     _fsync_dir(Path(kb_dir) / VERSIONS)
