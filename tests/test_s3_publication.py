@@ -209,3 +209,21 @@ def test_a_bad_index_url_is_a_one_line_error_naming_the_setting(tmp_path):
     assert (result.exit_code, result.output.splitlines()) == (1, [
         "error: setting index_url: Value error, the bucket name must be 3-63 lowercase letters, digits, '.' or '-' "
         "(s3://BUCKET/PREFIX)"])
+
+
+def test_a_writer_that_stops_after_the_commit_point_converges_from_the_bucket(tmp_path, endpoint, bucket, monkeypatch):
+    writer = machine(tmp_path, endpoint, bucket, "a")
+    publish(writer)
+
+    def stopped(step: str) -> None:
+        if step == "pointed remote":
+            raise KeyboardInterrupt  # the process stops between the remote pointer and the local one
+    monkeypatch.setattr(versions, "fault", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        publish(writer)
+    monkeypatch.setattr(versions, "fault", lambda step: None)
+    root = writer.index_dir / "default"
+    assert (body(bucket, "fleet/default/CURRENT"), versions.current_name(root)) == (b"v000002\n", "v000001")
+    replica = Registry(writer, HashEmbedder())
+    replica.get("default")
+    assert (IndexWatcher(replica, None, 0).check(), replica.peek("default").snapshot.version) == (["default"], "v000002")

@@ -125,13 +125,12 @@ def fetch(location: Location, root: Path, kb: str, name: str) -> bool:
     """Make version ``name`` of the location the working copy's CURRENT, downloading and checking it if it
     is not here; True when CURRENT changed. The caller holds ``versions.locked(root)``. Raises
     IndexCorruptError (the version is refused, nothing changes here) or LocationError."""
-    versions.recover(root)  # a version left by a writer that crashed before its commit point is not ours
     if versions.current_name(root) == name:
         return False
     files = _listing(location, kb, name)
     local = Path(root) / versions.VERSIONS / name
     if local.is_dir() and _mismatch(local, files) is not None:
-        shutil.rmtree(local)  # not the published one (a leftover): download it
+        shutil.rmtree(local)  # a leftover of a writer that stopped before its commit point: not the published one
     if not local.is_dir():
         with versions.staged(root) as staging:
             for file in sorted(files):
@@ -169,10 +168,12 @@ class Publication:
             return versions.install(self.root, staging)
         taken = self.location.children(f"{self.kb}/{versions.VERSIONS}")
         name = versions.install(self.root, staging, versions.next_name(taken + versions.version_names(self.root)))
+        self.published = False
         try:
             self._push(name)
         except BaseException:
-            shutil.rmtree(self.root / versions.VERSIONS / name, ignore_errors=True)
+            if not self.published:  # past the commit point the local copy is the published version: keep it
+                shutil.rmtree(self.root / versions.VERSIONS / name, ignore_errors=True)
             raise
         return name
 
@@ -202,6 +203,7 @@ class Publication:
             except LocationError as exc:  # the next publication above it removes it
                 log.warning("KB %r: the unpublished %s was not removed from %s: %s", self.kb, name, location.url, exc)
             raise
+        self.published = True
         versions.step("pointed remote")
         self._prune(name)
 

@@ -65,11 +65,16 @@ class S3Bucket:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _failed(self, exc: Exception, what: str) -> LocationError:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+        code = self._code(exc)  # AccessDenied, NoSuchBucket, SlowDown…; else botocore's message (no secret in it)
         return LocationError(f"{what} at {self.url} failed: {code or type(exc).__name__}"
                              + ("" if code else f" ({exc})"))
 
-    def _status(self, exc: Exception) -> int:
+    @staticmethod
+    def _code(exc: Exception) -> str | None:
+        return getattr(exc, "response", {}).get("Error", {}).get("Code")
+
+    @staticmethod
+    def _status(exc: Exception) -> int:
         return getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
 
     def get(self, key: str) -> tuple[bytes, str] | None:
@@ -78,7 +83,7 @@ class S3Bucket:
             found = self._s3.get_object(Bucket=self.bucket, Key=self._key(key))
             return found["Body"].read(), found["ETag"]
         except self._errors as exc:
-            if self._status(exc) == 404:
+            if self._code(exc) == "NoSuchKey":  # not NoSuchBucket: a missing bucket is an error, not "nothing"
                 return None
             raise self._failed(exc, f"reading {key}") from None
 

@@ -8,11 +8,15 @@ PostgreSQL, ``NOTIFY kbsuggest_index, '<kb> <version>'``; with SQLite, nothing. 
 fallback for a lost notification, a listener that is reconnecting, or no channel at all), and for each KB
 it has loaded whose ``CURRENT`` names another version than the one it serves, loads that version aside and
 swaps it in with one assignment (``Registry.load``). KBs not loaded yet read ``CURRENT`` when they load.
+With a remote location (``KBSUGGEST_INDEX_URL``, ``kbsuggest/index/remote.py``) each pass, and one at start,
+first fetches into this process's index directory the version each KB's remote ``CURRENT`` names; the rest
+is the same.
 
 Failure modes: a version that cannot be loaded (corrupt, another model, unreadable share) leaves the old
 version serving, and ``/readyz`` says so — that KB's ``error``, with ``version`` the one served; it is tried
 again when ``CURRENT`` changes, or after ``RETRY_SECONDS``. A replica that misses every notification still
-converges within one poll period; one that cannot read the share keeps serving what it has loaded.
+converges within one poll period; one that cannot read the share keeps serving what it has loaded. A version
+that cannot be fetched (bucket unreachable, a file that does not match ``files.json``) is reported the same way.
 """
 
 from __future__ import annotations
