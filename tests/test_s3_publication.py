@@ -18,6 +18,7 @@ from kbsuggest.cli import main
 from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.index import versions
 from kbsuggest.index.remote import LocationError, Publication, PublicationError
+from kbsuggest.kbs.load import load_suggester
 from kbsuggest.kbs.registry import Registry
 from kbsuggest.kbs.watch import IndexWatcher
 
@@ -100,6 +101,10 @@ def test_a_replica_with_an_empty_index_directory_serves_what_was_published(tmp_p
         assert client.app.state.watcher.check() == ["default"]
         assert client.get("/readyz").json()["kbs"][0]["version"] == "v000002"
     assert versions.version_names(reader.index_dir / "default") == ["v000001", "v000002"]
+    offline = machine(tmp_path, endpoint, bucket, "c")  # a job on a third machine (evaluate, gaps): fetched too
+    suggester = load_suggester(offline, HashEmbedder())
+    assert (suggester.snapshot.version, suggester.suggest("reset my password email")[0].article_id) == (
+        "v000002", "password-reset")
 
 
 def test_an_upload_that_fails_mid_version_publishes_nothing(tmp_path, endpoint, bucket, monkeypatch):

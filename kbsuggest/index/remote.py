@@ -144,6 +144,18 @@ def fetch(location: Location, root: Path, kb: str, name: str) -> bool:
     return True
 
 
+def sync(settings, kb: str) -> None:
+    """Bring KB ``kb``'s working copy to its published version, for a process that does not watch (an offline
+    job on a machine that did not build it). Raises LocationError when the location cannot be read."""
+    location = location_for(settings)
+    if location is None:
+        return
+    name, root = current(location, kb)[0], versions.kb_dir(settings.index_dir, kb)
+    if name is not None and name != versions.current_name(root):
+        with versions.locked(root):
+            fetch(location, root, kb, name)
+
+
 class Publication:
     """One writer's publication of KB ``kb``; begin it under ``versions.locked(root)``, after recovery."""
 
