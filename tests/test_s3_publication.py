@@ -232,3 +232,22 @@ def test_a_writer_that_stops_after_the_commit_point_converges_from_the_bucket(tm
     replica = Registry(writer, HashEmbedder())
     replica.get("default")
     assert (IndexWatcher(replica, None, 0).check(), replica.peek("default").snapshot.version) == (["default"], "v000002")
+
+
+def test_a_replica_that_cannot_reach_the_bucket_keeps_serving_and_says_why(tmp_path, endpoint, bucket):
+    import shutil
+
+    publish(machine(tmp_path, endpoint, bucket, "a"))
+    missing = f"kbs-missing-{uuid.uuid4().hex[:8]}"
+    reader = make_settings(tmp_path / "b", index_url=f"s3://{missing}/fleet", s3_endpoint_url=endpoint)
+    shutil.copytree(tmp_path / "a" / "index", reader.index_dir)  # what it fetched before the bucket went away
+    replica = Registry(reader, HashEmbedder())
+    replica.get("default")
+    watcher = IndexWatcher(replica, None, 0)
+    assert watcher.check() == []
+    [status] = replica.status()
+    assert (status.version, status.error) == (
+        "v000001", f"listing / at s3://{missing}/fleet failed: NoSuchBucket (serving v000001)")
+    assert replica.get("default").suggest("reset my password email")[0].article_id == "password-reset"
+    bucket[0].create_bucket(Bucket=missing)  # it answers again: nothing is wrong
+    assert (watcher.check(), replica.status()[0].error) == ([], None)

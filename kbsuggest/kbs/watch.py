@@ -64,8 +64,9 @@ class IndexWatcher:
         try:
             kbs = [kb for kb in self.location.children("") if re.match(KB_NAME, kb)]
         except LocationError as exc:  # keep serving what is here
-            for kb in loaded:
-                self.registry.failed(kb, f"the published versions cannot be read: {exc}")
+            for kb, served in loaded.items():
+                self._failed[kb] = ("", time.monotonic())  # cleared by check() once the location answers
+                self.registry.failed(kb, f"{exc} (serving {served})")
             return set(loaded)
         behind = set()
         for kb in kbs:
@@ -86,7 +87,8 @@ class IndexWatcher:
                 self._failed[kb] = (name or "", time.monotonic())
                 behind.add(kb)
                 here = loaded.get(kb) or versions.current_name(root)
-                reason = f"version {name} not fetched from {self.location.url} (serving {here}): {exc}"
+                reason = (f"version {name} not fetched from {self.location.url} (serving {here}): {exc}" if name
+                          else f"{exc} (serving {here})")
                 if kb in loaded or here is None:  # a KB that is here but not loaded still loads what it has
                     self.registry.failed(kb, reason)
                 log.error("KB %r: %s", kb, reason)
