@@ -97,13 +97,13 @@ def _sha256(path: Path) -> str:
 def _listing(location: Location, kb: str, name: str) -> dict[str, dict]:
     found = location.get(f"{kb}/{versions.VERSIONS}/{name}/{FILES}")
     if found is None:
-        raise IndexCorruptError(f"it is incomplete (no {FILES})")
+        raise IndexCorruptError(f"the version at the location is incomplete (no {FILES})")
     try:
         files = json.loads(found[0])["files"]
         assert isinstance(files, dict) and files and all(
             _FILE_NAME.match(f) and isinstance(e["size"], int) and isinstance(e["sha256"], str) for f, e in files.items())
     except (ValueError, KeyError, TypeError, AssertionError):
-        raise IndexCorruptError(f"its {FILES} is not a valid list of files") from None
+        raise IndexCorruptError(f"the version at the location has no valid {FILES}") from None
     return files
 
 
