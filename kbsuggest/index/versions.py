@@ -12,6 +12,10 @@ naming a complete snapshot — the old one or the new one — and ``recover`` re
 (staging directories, temporary pointer files, versions that were never published). Readers resolve
 CURRENT once and keep their snapshot open; the previous version stays on disk (``KEEP``) so a reader in
 another process that resolved the pointer just before a switch still finds its files.
+
+With ``KBSUGGEST_INDEX_URL`` this directory is the process's working copy, and ``kbsuggest/index/remote.py``
+publishes each version to the remote location between ``install`` and ``point`` (the remote pointer is then
+the commit point) and fetches the versions other machines published.
 """
 
 from __future__ import annotations
