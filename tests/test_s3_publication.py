@@ -217,8 +217,7 @@ def test_a_bad_index_url_is_a_one_line_error_naming_the_setting(tmp_path):
     env.update(KBSUGGEST_INDEX_URL="s3://kbs-bucket/prefix", KBSUGGEST_S3_ENDPOINT_URL="minio:9000")
     result = CliRunner().invoke(main, ["--index-dir", str(tmp_path), "index", str(FIXTURE_KB)], env=env)
     assert (result.exit_code, result.output) == (
-        1, "error: setting s3_endpoint_url: Value error, must be an http(s) URL, e.g. http://minio:9000
-")
+        1, "error: setting s3_endpoint_url: Value error, must be an http(s) URL, e.g. http://minio:9000\n")
 
 
 def test_a_writer_that_stops_after_the_commit_point_converges_from_the_bucket(tmp_path, endpoint, bucket, monkeypatch):
