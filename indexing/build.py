@@ -211,7 +211,8 @@ def build_index(source: Path, settings: Settings, embedder: Embedder, kb: KBSett
         with versions.staged(root) as staging:
             summary = build_snapshot(source, settings, embedder, staging, kb=kb,
                                      previous=current_snapshot(settings, kb.name), fmt=fmt)
-            name = publication.install(staging)  # with a location: uploaded and pointed there first
+            name = publication.install(staging)
+        publication.commit(name)  # with a location: uploaded and pointed there first
         versions.point(root, name)
         versions.recover(root)
     summary.index_dir, summary.version = str(root), name

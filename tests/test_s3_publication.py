@@ -169,10 +169,12 @@ def test_of_two_concurrent_writers_one_publishes_and_the_other_fails_cleanly(tmp
     roots = [s.index_dir / "default" for s in (a, b)]
     first, second = (Publication(s, "default", r) for s, r in zip((a, b), roots))  # both begin from v000001
     source = roots[0] / "versions" / "v000001"
-    assert first.install(_staged_copy(roots[0], source)) == "v000002"
+    name = first.install(_staged_copy(roots[0], source))
+    first.commit(name)
+    assert name == "v000002"
     with pytest.raises(PublicationError, match="another publication replaced v000001 at .* during this one: "
                                                "nothing published; retry"):
-        second.install(_staged_copy(roots[1], source))
+        second.commit(second.install(_staged_copy(roots[1], source)))
     assert body(bucket, "fleet/default/CURRENT") == b"v000002\n"
     assert {k.split("/")[3] for k in keys(bucket) if "/versions/" in k} == {"v000001", "v000002"}
     assert versions.version_names(roots[1]) == ["v000001"]
@@ -182,7 +184,7 @@ def test_of_two_concurrent_writers_one_publishes_and_the_other_fails_cleanly(tmp
     listed = third.location.children
     monkeypatch.setattr(third.location, "children", lambda prefix: [n for n in listed(prefix) if n != "v000003"])
     with pytest.raises(PublicationError, match="version v000003 is being published by another writer"):
-        third.install(_staged_copy(roots[1], roots[1] / "versions" / "v000002"))
+        third.commit(third.install(_staged_copy(roots[1], roots[1] / "versions" / "v000002")))
     assert (body(bucket, "fleet/default/versions/v000003/CLAIM"), versions.version_names(roots[1])) == (
         b"{}", ["v000001", "v000002"])
 
@@ -255,3 +257,34 @@ def test_a_replica_that_cannot_reach_the_bucket_keeps_serving_and_says_why(tmp_p
     assert replica.get("default").suggest("reset my password email")[0].article_id == "password-reset"
     bucket[0].create_bucket(Bucket=missing)  # it answers again: nothing is wrong
     assert (watcher.check(), replica.status()[0].error) == ([], None)
+
+
+def test_an_admin_write_stopped_after_the_bucket_commit_is_rolled_forward_at_restart(tmp_path, endpoint, bucket,
+                                                                                     monkeypatch):
+    import shutil
+
+    from kbsuggest.cli.context import indexer
+    from kbsuggest.kbs.admin import KBAdmin
+
+    class Stop(Exception):
+        pass
+
+    def stopped(step: str) -> None:
+        if step == "pointed remote":
+            raise Stop  # the process dies between the bucket's CURRENT and its own
+    shutil.copytree(FIXTURE_KB, tmp_path / "kb")
+    settings = machine(tmp_path, endpoint, bucket, "a", articles_dir=tmp_path / "kb", admin_api_keys=["admin-test-key"],
+                       index_poll_seconds=0)
+    build_index(settings.articles_dir, settings, HashEmbedder())
+    text = "---\nid: gift-cards\ntitle: Gift cards\naudience: public\n---\n# Gift cards\n\nRedeem a gift card.\n"
+    monkeypatch.setattr(versions, "fault", stopped)
+    with pytest.raises(Stop):
+        KBAdmin(Registry(settings, HashEmbedder()), indexer()).put_article("default", "gift-cards", text)
+    monkeypatch.setattr(versions, "fault", lambda step: None)
+    root = settings.index_dir / "default"
+    assert (body(bucket, "fleet/default/CURRENT"), versions.current_name(root), (root / "journal.json").exists(),
+            (tmp_path / "kb" / "gift-cards.md").exists()) == (b"v000002\n", "v000001", True, False)
+    with TestClient(make_app(settings, writable=True)) as client:  # restart: fetch, then recovery rolls forward
+        assert client.get("/readyz").json()["kbs"][0]["version"] == "v000002"
+        assert (tmp_path / "kb" / "gift-cards.md").read_text() == text
+        assert not (root / "journal.json").exists()

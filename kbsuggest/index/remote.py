@@ -174,12 +174,17 @@ class Publication:
                             versions.current_name(self.root), self.basis[0], exc)
 
     def install(self, staging: Path) -> str:
-        """``versions.install``, then, with a location, its upload and the remote commit point. The caller
-        points the working copy at the name returned."""
+        """``versions.install``, with a location under a name above every remote one; then ``commit`` it."""
         if self.location is None:
             return versions.install(self.root, staging)
         taken = self.location.children(f"{self.kb}/{versions.VERSIONS}")
-        name = versions.install(self.root, staging, versions.next_name(taken + versions.version_names(self.root)))
+        return versions.install(self.root, staging, versions.next_name(taken + versions.version_names(self.root)))
+
+    def commit(self, name: str) -> None:
+        """With a location: upload version ``name`` and replace the remote CURRENT (the commit point); the
+        caller then points the working copy at it. A failure before the commit point removes the local copy."""
+        if self.location is None:
+            return
         self.published = False
         try:
             self._push(name)
@@ -187,7 +192,6 @@ class Publication:
             if not self.published:  # past the commit point the local copy is the published version: keep it
                 shutil.rmtree(self.root / versions.VERSIONS / name, ignore_errors=True)
             raise
-        return name
 
     def _push(self, name: str) -> None:
         location, prefix = self.location, f"{self.kb}/{versions.VERSIONS}/{name}"

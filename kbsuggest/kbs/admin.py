@@ -237,6 +237,7 @@ class KBAdmin:
                 raise ReindexError(f"{action} failed, the previous index is still serving: {reason}") from None
             if entry is not None:
                 versions.write_atomically(root / versions.JOURNAL, json.dumps({**entry, "version": name}).encode())
+            publication.commit(name)  # with KBSUGGEST_INDEX_URL the commit point, after the journal
             versions.point(root, name)  # the commit point
             if entry is not None:
                 _apply(entry)
