@@ -29,7 +29,7 @@ COPY indexing ./indexing
 COPY evaluation ./evaluation
 COPY gaps ./gaps
 COPY tickets ./tickets
-RUN pip install --no-cache-dir '.[fleet]'
+RUN pip install --no-cache-dir '.[fleet,s3]'
 COPY articles ./articles
 # The model file that built the index (its sha256 is in the manifest) and the index itself.
 COPY --from=build /app/models ./models

@@ -70,11 +70,15 @@ class Fleet:
     def __enter__(self) -> "Fleet":
         _admin_sql(f"CREATE DATABASE {self.database}")
         self.index()
-        for _ in range(self.count):
+        for i in range(self.count):
             port = free_port()
             self.ports.append(port)
-            self.processes.append(start_server(CLI + ["serve", "--port", str(port)], port, self.env))
+            self.processes.append(start_server(CLI + ["serve", "--port", str(port)], port, self.replica_env(i)))
         return self
+
+    def replica_env(self, i: int) -> dict:
+        """The environment of replica ``i`` (benchmarks/fleet_s3.py gives each its own index directory)."""
+        return self.env
 
     def __exit__(self, *exc) -> None:
         for process in self.processes:

@@ -25,6 +25,7 @@ from kbsuggest.domain import Article, Chunk, id_skeleton
 from kbsuggest.embed import Embedder, lineage_of, model_file_of, model_name_of
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.index import kbdb, versions
+from kbsuggest.index.remote import Publication
 from kbsuggest.index.format import (Manifest, centroids_of, choose_index_type, load_index, stored_vectors,
                                     write_calibration, write_centroids, write_manifest, write_vectors)
 from kbsuggest.rank.calibration import packaged_data
@@ -206,10 +207,12 @@ def build_index(source: Path, settings: Settings, embedder: Embedder, kb: KBSett
     root = versions.kb_dir(settings.index_dir, kb.name)
     with versions.locked(root):
         versions.recover(root)
+        publication = Publication(settings, kb.name, root)  # with KBSUGGEST_INDEX_URL: from what is published
         with versions.staged(root) as staging:
             summary = build_snapshot(source, settings, embedder, staging, kb=kb,
                                      previous=current_snapshot(settings, kb.name), fmt=fmt)
-            name = versions.install(root, staging)
+            name = publication.install(staging)
+        publication.commit(name)  # with a location: uploaded and pointed there first
         versions.point(root, name)
         versions.recover(root)
     summary.index_dir, summary.version = str(root), name

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="`postgresql://user:password@host:5432/db`: keep events, tickets, runs and thresholds in PostgreSQL (`pip install 'kbsuggest[fleet]'`), shared by every replica; unset: the SQLite file `KBSUGGEST_DB_PATH`.")
     database_pool_size: int = Field(10, ge=1, le=200, description="Most PostgreSQL connections one process keeps open.")
     index_poll_seconds: float = Field(2.0, ge=0, description="How often each replica checks the KBs' published index versions (`CURRENT`) and loads a new one; with PostgreSQL a notification makes it sooner. 0: never (the process serves what it loaded).")
+    index_url: str | None = Field(None, description="`s3://bucket/prefix`: publish index versions to an S3-compatible bucket and fetch them from it (`kbsuggest[s3]`; see \"Running a fleet\"); `KBSUGGEST_INDEX_DIR` is then each process's working copy. Unset: the index directory is the shared location.")
+    s3_endpoint_url: str | None = Field(None, description="Endpoint of an S3-compatible store other than AWS (MinIO, Ceph: `http://minio:9000`); unset: AWS. Credentials come from the usual AWS variables, profile or role.")
     redis_url: str | None = Field(None, description="`redis://host:6379/0`: the rate limit's buckets are shared by every replica through Redis (`kbsuggest[fleet]`); unset: per process. If Redis fails, each process falls back to its own buckets.")
     articles_dir: Path = Field(Path("articles"), description="The KB folder the admin API writes articles to and reindexes from.")
     source_format: str | None = Field(None, description="Format of the default KB's source (markdown, html, zendesk, freshdesk, intercom, confluence) for `kbsuggest index` and the admin reindex; unset: detected from the source.")
@@ -160,6 +162,23 @@ class Settings(BaseSettings):
         if not value.startswith(schemes):  # the value is never echoed: it may hold a password
             raise ValueError(f"must start with {' or '.join(schemes)}")
         return value
+
+    @field_validator("index_url")
+    @classmethod
+    def _index_url(cls, value: str | None) -> str | None:
+        from kbsuggest.index.s3 import parse_url
+
+        if not value:
+            return None
+        parse_url(value)  # ValueError: the message says what is wrong, not the value
+        return value.rstrip("/")
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. http://minio:9000")
+        return value or None
 
     def default_kb(self) -> "KBSettings":
         """The default KB as the environment configures it (the KBs file may override it)."""

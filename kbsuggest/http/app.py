@@ -37,10 +37,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        watcher = app.state.watcher = IndexWatcher(registry, store, settings.index_poll_seconds)
+        watcher.fetch()  # with KBSUGGEST_INDEX_URL: the published versions, before recovery rolls writes forward
         if app.state.admin is not None:
             app.state.admin.recover_all()  # finish or undo admin writes a crash interrupted
         registry.start()  # the default KB now, the others on their first query
-        watcher = app.state.watcher = IndexWatcher(registry, store, settings.index_poll_seconds)
         watcher.start()  # versions published by any replica (or `kbsuggest index`) are served here too
         yield
         watcher.stop()

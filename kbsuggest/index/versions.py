@@ -12,6 +12,10 @@ naming a complete snapshot — the old one or the new one — and ``recover`` re
 (staging directories, temporary pointer files, versions that were never published). Readers resolve
 CURRENT once and keep their snapshot open; the previous version stays on disk (``KEEP``) so a reader in
 another process that resolved the pointer just before a switch still finds its files.
+
+With ``KBSUGGEST_INDEX_URL`` this directory is the process's working copy, and ``kbsuggest/index/remote.py``
+publishes each version to the remote location between ``install`` and ``point`` (the remote pointer is then
+the commit point) and fetches the versions other machines published.
 """
 
 from __future__ import annotations
@@ -139,9 +143,13 @@ def locked(kb_dir: Path, name: str = LOCK) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _next_name(kb_dir: Path) -> str:
-    names = version_names(kb_dir)
-    return f"v{(int(names[-1][1:]) + 1 if names else 1):06d}"
+def is_version(name: str) -> bool:
+    return bool(_VERSION.match(name))
+
+
+def next_name(names: list[str]) -> str:
+    """The version name after every one of ``names``."""
+    return f"v{max((int(n[1:]) for n in names if is_version(n)), default=0) + 1:06d}"
 
 
 @contextmanager
@@ -159,13 +167,14 @@ def staged(kb_dir: Path) -> Iterator[Path]:
         raise
 
 
-def install(kb_dir: Path, staging: Path) -> str:
-    """Give a complete staging directory its version name (not yet published); return the name."""
+def install(kb_dir: Path, staging: Path, name: str | None = None) -> str:
+    """Give a complete staging directory its version name (not yet published; default: the next one on disk);
+    return the name."""
     for child in staging.iterdir():
         with open(child, "rb") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(staging)
-    name = _next_name(kb_dir)
+    name = name or next_name(version_names(kb_dir))
     step("rename staging")
     os.replace(staging, Path(kb_dir) / VERSIONS / name)
     _fsync_dir(Path(kb_dir) / VERSIONS)

@@ -37,6 +37,7 @@ from kbsuggest.domain import Article, id_skeleton, validate_article_id
 from kbsuggest.errors import (ArticleConflictError, ArticleError, ArticleNotFoundError, ConfigError,
                               InvalidArticleIdError, KBSuggestError, ReindexError)
 from kbsuggest.index import kbdb, versions
+from kbsuggest.index.remote import Publication
 from kbsuggest.kbs.load import served_model
 from kbsuggest.kbs.registry import Registry
 from kbsuggest.kbs.watch import announce
@@ -219,6 +220,7 @@ class KBAdmin:
         embedder = self.registry.embedder(served_model(self.settings, kb), kb)  # a reindex keeps the KB's model
         root = versions.kb_dir(self.settings.index_dir, kb)
         with self._lock(kb), versions.locked(root):
+            publication = Publication(self.settings, kb, root)  # first: a committed remote write rolls forward
             recover(root)
             current = _current(root)
             overlay, entry, check = plan(config, current)
@@ -229,12 +231,13 @@ class KBAdmin:
                                                     previous=current, overlay=overlay)
                     if article_id:
                         self._check(kbdb.article_hashes(staging), before, article_id, check, summary)
-                    name = versions.install(root, staging)
+                    name = publication.install(staging)
             except KBSuggestError as exc:  # the folder's server path is no business of the caller
                 reason = str(exc).replace(repr(str(folder)), "the KB folder").replace(str(folder), "the KB folder")
                 raise ReindexError(f"{action} failed, the previous index is still serving: {reason}") from None
             if entry is not None:
                 versions.write_atomically(root / versions.JOURNAL, json.dumps({**entry, "version": name}).encode())
+            publication.commit(name)  # with KBSUGGEST_INDEX_URL the commit point, after the journal
             versions.point(root, name)  # the commit point
             if entry is not None:
                 _apply(entry)

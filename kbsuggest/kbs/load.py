@@ -15,6 +15,7 @@ from kbsuggest.config import DEFAULT_KB, KBSettings, Settings, load_kbs
 from kbsuggest.embed import Embedder, make_embedder, model_file_of
 from kbsuggest.embed.models import BASE
 from kbsuggest.errors import KBSuggestError, StoreUnavailableError
+from kbsuggest.index import remote
 from kbsuggest.index.format import read_manifest
 from kbsuggest.index.snapshot import Snapshot, load_snapshot
 from kbsuggest.index.versions import kb_dir, resolve
@@ -85,6 +86,7 @@ def load_suggester(settings: Settings, embedder: Embedder | None = None, kb: str
                    store: Store | None = None) -> Suggester:
     """One KB's Suggester outside a server (CLI, evaluation, gap mining, tests); its tuned threshold is read
     from ``store`` (default: the configured one; never created by reading)."""
+    remote.sync(settings, kb)  # with KBSUGGEST_INDEX_URL: the version the fleet serves
     kbs = load_kbs(settings)
     config = kbs.get(kb) or KBSettings(name=kb)
     return build_suggester(settings, config, embedder or kb_embedder(settings, kb),

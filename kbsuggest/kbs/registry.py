@@ -167,8 +167,8 @@ class Registry:
             gc.freeze()
         self._evict()
 
-    def failed(self, kb: str, reason: str) -> None:
-        """Record why a KB could not be (re)loaded; a loaded version keeps serving."""
+    def failed(self, kb: str, reason: str | None) -> None:
+        """Record why a KB could not be (re)loaded (None: it can be now); a loaded version keeps serving."""
         with self._guard:
             self._errors[kb] = reason
 
