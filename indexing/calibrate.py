@@ -13,7 +13,7 @@ from kbsuggest.index import versions
 from kbsuggest.index.format import (SNAPSHOT_FILES, read_manifest, read_warm_calibration, write_calibration,
                                     write_manifest, write_warm_calibration)
 from kbsuggest.index.snapshot import load_snapshot
-from kbsuggest.index.versions import kb_dir
+from kbsuggest.index.versions import CACHE, kb_dir
 from kbsuggest.rank.calibration import Calibration, packaged_data
 from kbsuggest.rank.suggester import Policy, Suggester
 
@@ -33,7 +33,8 @@ def calibrate_snapshot(directory: Path, settings: Settings, embedder: Embedder, 
 
     snapshot = load_snapshot(directory, embedder.name, embedder.dim, model_file_of(embedder), kb.name)
     base = Calibration.default()
-    calibration, how = cold_start(Suggester(snapshot, embedder, Policy(min_score=0.0), base), base)
+    calibration, how = cold_start(Suggester(snapshot, embedder, Policy(min_score=0.0), base), base,
+                                  cache_dir=Path(settings.index_dir) / CACHE)
     write_calibration(directory, calibration.to_dict(fitted_on=f"cold start of KB {kb.name!r} at index time",
                                                      weights_fitted_on=packaged_data().get("fitted_on", "")))
     return how

@@ -10,6 +10,9 @@ numpy-only: the same KB and model give the same calibration.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,22 +50,43 @@ def _encode(suggester: Suggester, texts: list[str]) -> np.ndarray:
     return np.asarray(suggester.embedder.encode(texts), np.float32)
 
 
-def _encode_offtopic(suggester: Suggester, texts: list[str]) -> np.ndarray:
+def _encode_offtopic(suggester: Suggester, texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
+    """Vectors of the packaged off-topic texts: the same for every KB of a model, so kept per process and,
+    with ``cache_dir``, on disk (a fresh ``kbsuggest index`` process would otherwise embed ~1,400 texts)."""
     model = (suggester.embedder.name, getattr(suggester.embedder, "model_file", ""))
     todo = [t for t in dict.fromkeys(texts) if (model, t) not in _vectors]
+    if todo and cache_dir is not None:
+        key = hashlib.sha256("\n".join([*model, *todo]).encode()).hexdigest()[:24]
+        path = Path(cache_dir) / f"offtopic-{key}.npy"
+        try:
+            found = np.load(path)
+        except (OSError, ValueError):
+            found = None
+        if found is None or found.shape != (len(todo), suggester.embedder.dim):
+            found = _encode(suggester, todo)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
+                    np.save(f, found)
+                os.replace(f.name, path)
+            except OSError:
+                pass  # a cache only: a read-only index root still builds
+        _vectors.update(((model, t), v) for t, v in zip(todo, found))
+        todo = []
     for text, vector in zip(todo, _encode(suggester, todo)):
         _vectors[(model, text)] = vector
     return np.array([_vectors[(model, t)] for t in texts], np.float32).reshape(len(texts), -1)
 
 
 def add_examples(examples: fit.Examples, suggester: Suggester, base: Calibration,
-                 queries: Sequence[tuple[list[str], int | None]], offtopic: bool = False) -> None:
+                 queries: Sequence[tuple[list[str], int | None]], offtopic: bool = False,
+                 cache_dir: Path | None = None) -> None:
     """Each query's prefixes (texts, the article position that answers it or None) as examples."""
     understood = [(i, prefix, suggester.understand(prefix)) for i, (prefixes, _) in enumerate(queries)
                   for prefix in prefixes]
     understood = [(i, prefix, q) for i, prefix, q in understood if q is not None]
     texts = [q.text.strip() for _, _, q in understood]
-    vectors = _encode_offtopic(suggester, texts) if offtopic else _encode(suggester, texts)
+    vectors = _encode_offtopic(suggester, texts, cache_dir) if offtopic else _encode(suggester, texts)
     first = max(examples.query, default=-1) + 1
     for (i, prefix, query), vector in zip(understood, vectors):
         positions, features, _ = suggester.candidate_features(query, vector)
@@ -73,12 +97,14 @@ def add_examples(examples: fit.Examples, suggester: Suggester, base: Calibration
                      gold is not None)
 
 
-def cold_examples(suggester: Suggester, base: Calibration, seed: int = SEED) -> tuple[fit.Examples, dict]:
+def cold_examples(suggester: Suggester, base: Calibration, seed: int = SEED,
+                  cache_dir: Path | None = None) -> tuple[fit.Examples, dict]:
     pseudo = pseudo_queries(suggester.snapshot, seed)
     examples = fit.Examples()
     add_examples(examples, suggester, base, [(typed_prefixes(q.text), q.position) for q in pseudo])
     negatives = offtopic_texts()
-    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in negatives], offtopic=True)
+    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in negatives], offtopic=True,
+                 cache_dir=cache_dir)
     kinds = {kind: sum(q.kind == kind for q in pseudo) for kind in ("title", "heading", "question")}
     return examples, {"pseudo_queries": len(pseudo), "by_kind": kinds, "offtopic_texts": len(negatives),
                       "examples": len(examples), "seed": seed}
@@ -94,10 +120,12 @@ def fit_examples(base: Calibration, examples: fit.Examples) -> tuple[Calibration
                                                   "thresholds": chosen, "on_examples": reached}
 
 
-def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED) -> tuple[Calibration, dict]:
-    """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest)."""
+def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED,
+               cache_dir: Path | None = None) -> tuple[Calibration, dict]:
+    """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest); ``cache_dir``: where
+    the off-topic texts' vectors may be kept between processes."""
     base = base or Calibration.default()
-    examples, how = cold_examples(suggester, base, seed)
+    examples, how = cold_examples(suggester, base, seed, cache_dir)
     calibration, result = fit_examples(base, examples)
     return calibration, {"source": "cold start", "method": "learning/coldstart.py: Platt scaling of the packaged "
                          "weights and form/chat thresholds from the KB's pseudo-queries and packaged off-topic text",

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from kbsuggest.cli import main
 from kbsuggest.domain import Ticket
 from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.index.format import WARM_CALIBRATION_FILE, read_calibration, read_manifest
-from kbsuggest.index.versions import kb_dir
+from kbsuggest.index.versions import kb_dir, list_kbs
 from kbsuggest.kbs.load import load_suggester
 from kbsuggest.rank.calibration import Calibration
 from kbsuggest.store import open_store
@@ -53,6 +54,25 @@ def test_cold_start_fit_is_deterministic(tmp_path):
     assert how["pseudo_queries"] == 26 and how["by_kind"] == {"title": 9, "heading": 15, "question": 2}
     assert data["thresholds"] == how["thresholds"] and set(data["thresholds"]) == {"form", "chat"}
     assert data["thresholds"]["chat"] >= data["thresholds"]["form"]  # the chat is never less strict
+
+
+def test_offtopic_vectors_are_kept_on_disk_for_the_next_build_process(tmp_path, monkeypatch):
+    from learning import coldstart
+
+    encoded = []
+    real = coldstart._encode
+    monkeypatch.setattr(coldstart, "_encode", lambda s, texts: encoded.append(len(texts)) or real(s, texts))
+    monkeypatch.setattr(coldstart, "_vectors", {})  # a fresh process
+    first = build(tmp_path / "a", index_dir=tmp_path / "index")
+    cached = sorted((tmp_path / "index" / ".cache").glob("offtopic-*.npy"))
+    offtopic = np.load(cached[0]).shape
+    assert len(cached) == 1 and offtopic[1] == HashEmbedder().dim and offtopic[0] in encoded
+    first_time, encoded[:] = sum(encoded), []
+    monkeypatch.setattr(coldstart, "_vectors", {})
+    second = build(tmp_path / "b", index_dir=tmp_path / "index", db_path=tmp_path / "b.db")
+    assert sum(encoded) == first_time - offtopic[0]  # only the KB's own pseudo-queries were embedded
+    assert read_calibration(snapshot_dir(first)) == read_calibration(snapshot_dir(second))
+    assert list_kbs(tmp_path / "index") == ["default"]  # the cache is not a KB
 
 
 def test_pseudo_queries_come_from_the_kb_and_only_its_public_articles(built_settings):

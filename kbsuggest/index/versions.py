@@ -5,6 +5,7 @@
     <index root>/<kb>/versions/.staging-* a snapshot being written; never read
     <index root>/<kb>/journal.json        an admin write in flight (kbsuggest/kbs/admin.py)
     <index root>/<kb>/.lock               held by whoever writes this KB (one writer at a time)
+    <index root>/.cache/                  derived data the builds may reuse (off-topic vectors per model)
 
 Publishing is: write the snapshot into a staging directory, rename it to its version name, then
 replace CURRENT (written to a temporary file, fsynced, renamed). A crash at any point leaves CURRENT
@@ -35,6 +36,7 @@ CURRENT = "CURRENT"
 VERSIONS = "versions"
 JOURNAL = "journal.json"
 LOCK = ".lock"
+CACHE = ".cache"  # <index root>/.cache/: derived data shared by the KBs' builds (never a KB: no CURRENT)
 KEEP = 2  # published versions kept: the current one and the one before
 _VERSION = re.compile(r"^v(\d{6,})$")
 
