@@ -60,13 +60,14 @@ DAILY_DDL = tuple(
 )
 
 
-def _placeholder(dialect: str) -> str:
+def placeholder(dialect: str) -> str:
+    """The parameter mark of a dialect's driver (sqlite3 and psycopg)."""
     return "?" if dialect == "sqlite" else "%s"
 
 
 def contributions(cur, dialect: str, kb: str, sessions: list[str]) -> dict[str, Counter]:
     """What KB ``kb``'s ``sessions`` add to each day table now: table -> Counter(key -> count)."""
-    p = _placeholder(dialect)
+    p = placeholder(dialect)
     out = {table: Counter() for table in TABLES}
     for session in sessions:
         for table, (_keys, _count, key, source, where) in TABLES.items():
@@ -78,7 +79,7 @@ def contributions(cur, dialect: str, kb: str, sessions: list[str]) -> dict[str, 
 
 def apply(cur, dialect: str, before: dict[str, Counter], after: dict[str, Counter]) -> None:
     """Write the difference ``after - before`` into the day tables (rows that fall to 0 are deleted)."""
-    p = _placeholder(dialect)
+    p = placeholder(dialect)
     for table, (keys, count, *_rest) in TABLES.items():
         delta = {k: after[table][k] - before[table][k] for k in before[table].keys() | after[table].keys()}
         delta = sorted((k, n) for k, n in delta.items() if n)

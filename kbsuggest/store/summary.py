@@ -113,10 +113,6 @@ def _statements(dialect: str, where: str) -> tuple[str, str, str]:
     return tuple(re.sub(r"%\((\w+)\)s", r":\1", s) for s in out) if dialect == "sqlite" else out
 
 
-def _placeholder(dialect: str) -> str:
-    return "?" if dialect == "sqlite" else "%s"
-
-
 def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None, days: bool = True) -> None:
     """Recompute the summary rows of one session (``kb``, ``session``), or of every session when both are
     None, with the cursor ``cur`` of the store's open transaction (``days``, every session: and the day
@@ -124,7 +120,7 @@ def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None
     them is ``refresh_batch``'s)."""
     where, params = (_ONE, {"kb": kb, "session": session}) if session is not None else (_ALL, {})
     facts, articles, query_events = _statements(dialect, where)
-    p = _placeholder(dialect)
+    p = daily.placeholder(dialect)
     for table in _TABLES:
         if session is None:
             cur.execute(f"DELETE FROM {table}", [])
