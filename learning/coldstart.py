@@ -11,13 +11,13 @@ numpy-only: the same KB and model give the same calibration.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from kbsuggest.index.versions import write_atomically
 from kbsuggest.rank.calibration import Calibration
 from kbsuggest.rank.suggester import Suggester
 from learning import fit
@@ -55,27 +55,34 @@ def _encode_offtopic(suggester: Suggester, texts: list[str], cache_dir: Path | N
     with ``cache_dir``, on disk (a fresh ``kbsuggest index`` process would otherwise embed ~1,400 texts)."""
     model = (suggester.embedder.name, getattr(suggester.embedder, "model_file", ""))
     todo = [t for t in dict.fromkeys(texts) if (model, t) not in _vectors]
-    if todo and cache_dir is not None:
+    if todo:
         key = hashlib.sha256("\n".join([*model, *todo]).encode()).hexdigest()[:24]
-        path = Path(cache_dir) / f"offtopic-{key}.npy"
-        try:
-            found = np.load(path)
-        except (OSError, ValueError):
-            found = None
-        if found is None or found.shape != (len(todo), suggester.embedder.dim):
+        path = Path(cache_dir) / f"offtopic-{key}.npy" if cache_dir is not None else None
+        found = _load_cached(path, (len(todo), suggester.embedder.dim)) if path else None
+        if found is None:
             found = _encode(suggester, todo)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
-                    np.save(f, found)
-                os.replace(f.name, path)
-            except OSError:
-                pass  # a cache only: a read-only index root still builds
+            if path:
+                _save_cached(path, found)
         _vectors.update(((model, t), v) for t, v in zip(todo, found))
-        todo = []
-    for text, vector in zip(todo, _encode(suggester, todo)):
-        _vectors[(model, text)] = vector
     return np.array([_vectors[(model, t)] for t in texts], np.float32).reshape(len(texts), -1)
+
+
+def _load_cached(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    try:
+        found = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return found if found.shape == shape else None
+
+
+def _save_cached(path: Path, vectors: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, buffer.getvalue())
+    except OSError:
+        pass  # a cache only: a read-only index root still builds
 
 
 def add_examples(examples: fit.Examples, suggester: Suggester, base: Calibration,
