@@ -14,17 +14,15 @@ Not pulled: translations (``/solutions/articles/{id}/{language}``) and subfolder
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterator
 
-from indexing.sync.http import Client, SyncError, follow, next_link
+from indexing.sync.http import Client, SyncError, account_url, follow, next_link
 
 
 def client(domain: str, api_key: str, base_url: str | None) -> Client:
-    if not base_url and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", domain or ""):
-        raise SyncError(f"--domain {domain!r}: the name before .freshdesk.com (letters, digits, '-')")
+    url = account_url(base_url, domain, "freshdesk.com", "--domain")
     auth = base64.b64encode(f"{api_key}:X".encode()).decode()
-    return Client(base_url or f"https://{domain}.freshdesk.com", {"Authorization": f"Basic {auth}"}, "Freshdesk")
+    return Client(url, {"Authorization": f"Basic {auth}"}, "Freshdesk")
 
 
 def _list(api: Client, link: str) -> list[dict]:

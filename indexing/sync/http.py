@@ -16,6 +16,7 @@ import datetime as dt
 import email.utils
 import http.client
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -47,6 +48,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def account_url(base_url: str | None, name: str, domain: str, option: str) -> str:
+    """``base_url``, else ``https://NAME.DOMAIN`` (the account name is checked: it becomes a host name)."""
+    if base_url:
+        return base_url
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", name or ""):
+        raise SyncError(f"{option} {name!r}: the name before .{domain} (letters, digits, '-')")
+    return f"https://{name}.{domain}"
 
 
 def retry_after(value: str | None) -> float:

@@ -17,18 +17,17 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 
-from indexing.sync.http import Client, SyncError, follow
+from indexing.sync.http import Client, SyncError, account_url, follow
 
 PAGE_SIZE = 100
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")  # goes into a URL path and a folder name
 
 
 def client(subdomain: str, token: str, email: str | None, base_url: str | None) -> Client:
-    if not base_url and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", subdomain or ""):
-        raise SyncError(f"--subdomain {subdomain!r}: the name before .zendesk.com (letters, digits, '-')")
+    url = account_url(base_url, subdomain, "zendesk.com", "--subdomain")
     auth = (f"Basic {base64.b64encode(f'{email}/token:{token}'.encode()).decode()}" if email
             else f"Bearer {token}")
-    return Client(base_url or f"https://{subdomain}.zendesk.com", {"Authorization": auth}, "Zendesk")
+    return Client(url, {"Authorization": auth}, "Zendesk")
 
 
 def check_locale(locale: object) -> str:
