@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from kbsuggest.store.daily import UNBANKED
+from kbsuggest.store.daily import DAY, UNBANKED
 from kbsuggest.timestamps import parse_utc, utc_iso
 
 DIALECTS = {
@@ -36,6 +36,12 @@ DIALECTS = {
         "index": "INDEXED BY {index}"},
 }
 BREAKDOWNS = ("day", "mode", "locale", "product")
+
+
+def for_dialect(sql: str, dialect: str) -> str:
+    """``sql`` written with psycopg's ``%(name)s`` parameters, as ``dialect`` spells them (SQLite: ``:name``)."""
+    return re.sub(r"%\((\w+)\)s", r":\1", sql) if dialect == "sqlite" else sql
+
 
 # The period's sessions as rows of the facts the rules read and a weight ``n``: the banked day rows of its whole
 # UTC days (``daily.py``), plus, live from the session rows, the partial days at its edges, the sessions not
@@ -88,7 +94,7 @@ class Rollup:
 
 def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
-    columns = {"day": "substr(started_at, 1, 10)", "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
+    columns = {"day": DAY, "mode": "coalesce(mode, '')", "locale": "coalesce(locale, '')",
                "product": "coalesce(product, '')"}
     def parts(table: str, **names: str) -> str:
         indexes = {f"{part}_index": spelt["index"].format(index=f"{table}_{part}") for part in ("unbanked", "recent")}
@@ -103,7 +109,7 @@ def rollup_sql(dialect: str, classify: str, detail: bool = False) -> str:
     parts = [cells, _ARTICLES.format(classify=classify, parts=pairs),
              *(_QUERIES.format(kind=k) for k in ("unanswered", "need_help"))]
     sql = "\nUNION ALL\n".join(parts)
-    return re.sub(r"%\((\w+)\)s", r":\1", sql) if dialect == "sqlite" else sql
+    return for_dialect(sql, dialect)
 
 
 def rollup_params(kb: str, start: str, end: str, top: int, values: dict) -> dict:

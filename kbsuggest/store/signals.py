@@ -11,7 +11,7 @@ Only ``[start, end)`` is read. Python normalises white space further and drops b
 
 from __future__ import annotations
 
-import re
+from kbsuggest.store.rollup import for_dialect
 
 _SQL = """
 SELECT 'no_result' AS signal, e.session_id, min(e.query) AS query, min(e.at) AS at, NULL AS article_id
@@ -39,4 +39,4 @@ ORDER BY at, session_id, signal
 
 def signals_sql(dialect: str) -> str:
     """The statement for ``dialect`` (psycopg's ``%(name)s`` parameters, or SQLite's ``:name``)."""
-    return re.sub(r"%\((\w+)\)s", r":\1", _SQL) if dialect == "sqlite" else _SQL
+    return for_dialect(_SQL, dialect)

@@ -21,11 +21,10 @@ Each refresh also keeps the per-day counts of ``daily.py`` (what a session adds 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from kbsuggest.store import daily
-from kbsuggest.store.rollup import DIALECTS
+from kbsuggest.store.rollup import DIALECTS, for_dialect
 from kbsuggest.text import session_queries
 
 SESSION_KEYS = ("kb", "session_id")
@@ -110,7 +109,7 @@ def _statements(dialect: str, where: str) -> tuple[str, str, str]:
         first_ticket=us("min(CASE WHEN type = 'ticket_submitted' THEN ev.at END)"), last_at=us("max(ev.at)"))
     articles = _ARTICLES.format(ev=ev, shown=spelt["shown"], shown_id=spelt["shown_id"])
     out = (facts, articles, _QUERY_EVENTS.format(where=where))
-    return tuple(re.sub(r"%\((\w+)\)s", r":\1", s) for s in out) if dialect == "sqlite" else out
+    return tuple(for_dialect(s, dialect) for s in out)
 
 
 def refresh(cur, dialect: str, kb: str | None = None, session: str | None = None, days: bool = True) -> None:
