@@ -1,7 +1,7 @@
 """Learning from history (issue 17): does `kbsuggest learn` make a KB with history answer better?
 
     python benchmarks/learning.py [--part stackfaq|sample|few|timing|integreat-CITY ...] [--report]
-                                  [--epochs 1] [--out var/benchmarks/learning]
+                                  [--epochs N] [--max-minutes M] [--out var/benchmarks/learning]
 
 Each part builds a KB in a temporary directory with the base model (onnx int8), imports "resolved
 tickets" into a fresh service store, runs the very `learn` job the CLI runs (newest 20 % of those tickets
@@ -111,7 +111,8 @@ def latency(suggesters: dict, texts: list[str], rounds: int = 3) -> dict[str, di
     return {name: {"p50": statistics.median(v), "p99": sorted(v)[int(0.99 * (len(v) - 1))]} for name, v in times.items()}
 
 
-def run_part(part: str, epochs: int, out: Path, max_minutes: float = 12.0) -> dict:
+def run_part(part: str, out: Path, **config) -> dict:
+    """``config``: TrainConfig fields given on the command line (the rest are `learn`'s defaults)."""
     from indexing.build import build_index
     from kbsuggest.config import Settings
     from kbsuggest.embed import make_embedder
@@ -144,7 +145,7 @@ def run_part(part: str, epochs: int, out: Path, max_minutes: float = 12.0) -> di
         base = load_suggester(settings, make_embedder(settings), "default", store)
         before = score(base, cases, PERCENTS)
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        result = job.learn(settings, kb, store, TrainConfig(epochs=epochs, max_minutes=max_minutes), say=print)
+        result = job.learn(settings, kb, store, TrainConfig(**config), say=print)
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime  # the machine is shared: wall time is not ours
         adapted_embedder = make_embedder(settings, result.model, "default")
@@ -201,8 +202,8 @@ def report(out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", action="append", choices=PARTS, help="Parts to run (default: all).")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--max-minutes", type=float, default=12.0, help="learn's training budget (its default: 12).")
+    parser.add_argument("--epochs", type=int, help="Passes over the pairs (default: learn's).")
+    parser.add_argument("--max-minutes", type=float, help="learn's training budget (default: learn's).")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--report", action="store_true", help="Only print the tables of the parts already run.")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
@@ -213,12 +214,15 @@ def main() -> int:
     if not args.report:
         parts = args.part or list(PARTS)
         if args.in_process:
+            given = {"epochs": args.epochs, "max_minutes": args.max_minutes}
             for part in parts:
-                run_part(part, args.epochs, args.out, args.max_minutes)
+                run_part(part, args.out, **{k: v for k, v in given.items() if v is not None})
         else:
+            passed = [x for flag, v in (("--epochs", args.epochs), ("--max-minutes", args.max_minutes)) if v is not None
+                      for x in (flag, str(v))]
             for part in parts:  # one process each: its peak RSS is its own
-                subprocess.run([sys.executable, __file__, "--in-process", "--part", part, "--epochs", str(args.epochs),
-                                "--max-minutes", str(args.max_minutes), "--out", str(args.out)], check=True)
+                subprocess.run([sys.executable, __file__, "--in-process", "--part", part, *passed, "--out", str(args.out)],
+                               check=True)
     report(args.out)
     return 0
 

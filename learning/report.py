@@ -18,8 +18,9 @@ def split_lines(prepared: Prepared, config: TrainConfig) -> list[str]:
              f"train: {len(sp.train)} pairs from {sp.sources - sp.heldout_sources} sources ("
              + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ")",
              f"held out: the newest {sp.heldout_sources} sources (from {sp.cutoff or '-'}), {len(sp.heldout)} questions",
-             f"training would take {estimate_steps(len(sp.train), config)} steps of {config.batch_size} pairs "
-             f"(at most {config.max_minutes:g} min; the time per step is measured before training starts)"]
+             f"training: at most {estimate_steps(len(sp.train), config)} steps of {config.batch_size} pairs "
+             f"({config.epochs} pass{'es' if config.epochs != 1 else ''}), as many as fit in {config.max_minutes:g} "
+             f"min (the time per step is measured before training starts)"]
     return lines
 
 

@@ -131,3 +131,20 @@ def test_refuses_a_gain_too_small_to_tell_from_chance_and_switches_on_a_clear_on
 def test_nothing_held_out_never_switches():
     empty = Scores({}, {30: []}, 0)
     assert not verdict(empty, empty).switch
+
+
+def test_batches_hold_each_article_once_and_a_cut_run_has_done_whole_passes_first():
+    import random
+
+    from learning.train import Example, plan_batches
+
+    weighted = [(Example(f"q{i}", f"a{i % 7}", f"a{(i + 1) % 7}" if i % 3 else None), 1.0) for i in range(40)]
+    batches = plan_batches(weighted, 4, 2, random.Random(0))
+    for batch in batches:
+        articles = [a for e in batch for a in (e.positive, e.negative) if a]
+        assert len(articles) == len(set(articles))
+        assert len({e.negative is None for e in batch}) == 1  # one kind of row per batch
+    one = plan_batches(weighted, 4, 1, random.Random(0))
+    assert batches[:len(one)] == one  # the first pass comes first, whole: a run cut by its budget did it
+    anchors = [e.anchor for batch in one for e in batch]
+    assert len(anchors) == len(set(anchors)) >= 36  # each example at most once a pass (a lone row is dropped)

@@ -9,17 +9,19 @@ from kbsuggest.cli.context import kb_option
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print the pairs and the evaluation split; train nothing.")
-@click.option("--epochs", type=click.IntRange(1, 10), default=1, show_default=True, help="Passes over the pairs.")
+@click.option("--epochs", type=click.IntRange(1, 10), help="Passes over the pairs, as far as --max-minutes allows "
+              "[default: 3].")
 @click.option("--batch-size", type=click.IntRange(2, 256), default=32, show_default=True, help="Pairs per step.")
-@click.option("--max-minutes", type=click.FloatRange(0.1, 600), default=12.0, show_default=True,
-              help="Training time budget (steps are cut to fit it; export and reindex come after).")
+@click.option("--max-minutes", type=click.FloatRange(0.1, 600),
+              help="Training time budget: steps are cut to fit it, re-planned as they run; export, evaluation and "
+                   "reindex come after [default: 10].")
 @click.option("--max-steps", type=click.IntRange(1), help="At most this many steps.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-hard-negatives", is_flag=True, help="Train on in-batch negatives only.")
 @kb_option
 @click.pass_context
-def learn(ctx: click.Context, dry_run: bool, epochs: int, batch_size: int, max_minutes: float, max_steps: int | None,
-          seed: int, no_hard_negatives: bool, kb: str) -> None:
+def learn(ctx: click.Context, dry_run: bool, epochs: int | None, batch_size: int, max_minutes: float | None,
+          max_steps: int | None, seed: int, no_hard_negatives: bool, kb: str) -> None:
     """Adapt the embedding model to KB --kb from its history (resolved tickets with linked articles, widget
     feedback); switch the KB to it only when it is better on the newest 20 % of that history.
 
@@ -31,8 +33,9 @@ def learn(ctx: click.Context, dry_run: bool, epochs: int, batch_size: int, max_m
 
     obj = ctx.find_object(CLIContext)
     settings = obj.settings()
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, max_minutes=max_minutes, max_steps=max_steps,
-                         seed=seed, hard_negatives=not no_hard_negatives)
+    given = {"epochs": epochs, "max_minutes": max_minutes}  # unset: TrainConfig's defaults (their one owner)
+    config = TrainConfig(batch_size=batch_size, max_steps=max_steps, seed=seed, hard_negatives=not no_hard_negatives,
+                         **{name: value for name, value in given.items() if value is not None})
     kb_config, store = obj.kb(kb, settings), obj.store(settings)
     if dry_run:
         prepared = prepare(settings, kb_config, store)
