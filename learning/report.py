@@ -6,7 +6,7 @@ from collections import Counter
 
 from learning.heldout import table
 from learning.job import LearnResult, Prepared
-from learning.train import TrainConfig, estimate_steps
+from learning.train import TrainConfig
 
 
 def split_lines(prepared: Prepared, config: TrainConfig) -> list[str]:
@@ -18,9 +18,9 @@ def split_lines(prepared: Prepared, config: TrainConfig) -> list[str]:
              f"train: {len(sp.train)} pairs from {sp.sources - sp.heldout_sources} sources ("
              + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ")",
              f"held out: the newest {sp.heldout_sources} sources (from {sp.cutoff or '-'}), {len(sp.heldout)} questions",
-             f"training: at most {estimate_steps(len(sp.train), config)} steps of {config.batch_size} pairs "
-             f"({config.epochs} pass{'es' if config.epochs != 1 else ''}), as many as fit in {config.max_minutes:g} "
-             f"min (the time per step is measured before training starts)"]
+             f"training: {len(sp.train)} pairs, {config.epochs} pass{'es' if config.epochs != 1 else ''} in batches of "
+             f"up to {config.batch_size} (no article twice in one), as many steps as fit in {config.max_minutes:g} min "
+             f"(the time per step is measured before training starts)"]
     return lines
 
 

@@ -17,7 +17,6 @@ training also stops at the budget. Seeded: the batches, the positives' chunks an
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import shutil
@@ -186,9 +185,3 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
     shutil.rmtree(torch_dir)
     (staging / FP32_FILE).unlink()  # serving needs the int8 file only (the fp32 one was for the check)
     return result
-
-
-def estimate_steps(pairs: int, config: TrainConfig) -> int:
-    """Steps a run would take before any cut (a dry run prints it)."""
-    steps = math.ceil(pairs * config.epochs / config.batch_size)
-    return steps if config.max_steps is None else min(steps, config.max_steps)
