@@ -28,8 +28,8 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 
 from mining import AS_OF, DATA, perturb  # noqa: E402
 
-STAGES = ("redaction", "embedding tickets", "checking coverage", "clustering", "describing gaps")
-SPREAD = ("redaction", "embedding tickets", "checking coverage")
+STAGES = ("redaction", "embedding", "checking coverage", "clustering", "describing gaps")  # gaps.mine's names
+SPREAD = ("redaction", "embedding", "checking coverage")
 
 
 def write_export(path: Path, n: int) -> int:
