@@ -112,7 +112,7 @@ def latency(suggesters: dict, texts: list[str], rounds: int = 3) -> dict[str, di
 
 
 def run_part(part: str, out: Path, **config) -> dict:
-    """``config``: TrainConfig fields given on the command line (the rest are `learn`'s defaults)."""
+    """``config``: TrainConfig fields from the command line (None: `learn`'s default)."""
     from indexing.build import build_index
     from kbsuggest.config import Settings
     from kbsuggest.embed import make_embedder
@@ -145,7 +145,7 @@ def run_part(part: str, out: Path, **config) -> dict:
         base = load_suggester(settings, make_embedder(settings), "default", store)
         before = score(base, cases, PERCENTS)
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        result = job.learn(settings, kb, store, TrainConfig(**config), say=print)
+        result = job.learn(settings, kb, store, TrainConfig.given(**config), say=print)
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime  # the machine is shared: wall time is not ours
         adapted_embedder = make_embedder(settings, result.model, "default")
@@ -214,9 +214,8 @@ def main() -> int:
     if not args.report:
         parts = args.part or list(PARTS)
         if args.in_process:
-            given = {"epochs": args.epochs, "max_minutes": args.max_minutes}
             for part in parts:
-                run_part(part, args.out, **{k: v for k, v in given.items() if v is not None})
+                run_part(part, args.out, epochs=args.epochs, max_minutes=args.max_minutes)
         else:
             passed = [x for flag, v in (("--epochs", args.epochs), ("--max-minutes", args.max_minutes)) if v is not None
                       for x in (flag, str(v))]

@@ -42,6 +42,11 @@ class TrainConfig:
     seed: int = 0
     hard_negatives: bool = True
 
+    @classmethod
+    def given(cls, **options) -> "TrainConfig":
+        """A config of command-line options; those left unset (None) keep the defaults above (their one owner)."""
+        return cls(**{name: value for name, value in options.items() if value is not None})
+
 
 @dataclass
 class TrainResult:
@@ -148,16 +153,18 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
         per_step = time.perf_counter() - probe_started
     budget = config.max_minutes * 60
     planned = len(batches) if config.max_steps is None else min(len(batches), config.max_steps)
-    plan = {"steps": min(planned, max(1, int(budget / per_step)))}
-    say(f"training: {plan['steps']} steps of {config.batch_size} pairs ({len(pairs)} pairs, {config.epochs} epoch"
-        f"{'s' if config.epochs != 1 else ''}), about {per_step:.2f} s a step: ~{plan['steps'] * per_step / 60:.1f} min"
-        + (f" (cut from {planned} steps to fit --max-minutes {config.max_minutes:g})" if plan["steps"] < planned else ""))
+    steps = min(planned, max(1, int(budget / per_step)))
+    say(f"training: {steps} steps of {config.batch_size} pairs ({len(pairs)} pairs, {config.epochs} epoch"
+        f"{'s' if config.epochs != 1 else ''}), about {per_step:.2f} s a step: ~{steps * per_step / 60:.1f} min"
+        + (f" (cut from {planned} steps to fit --max-minutes {config.max_minutes:g})" if steps < planned else ""))
     optimizer = torch.optim.AdamW([w for w in model.parameters() if w.requires_grad], lr=config.learning_rate)
-    warmup = max(1, int(plan["steps"] * config.warmup_share))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(  # linear decay to the planned end, wherever it moves
-        optimizer, lambda i: min((i + 1) / warmup, max(0.0, (plan["steps"] - i) / max(1, plan["steps"] - warmup))))
+    warmup = max(1, int(steps * config.warmup_share))
     started, losses_seen, done, stopped = time.perf_counter(), [], 0, False
-    while done < plan["steps"]:
+    while done < steps:
+        # Warm-up, then linear decay to the planned end, wherever the re-planning below moves it.
+        share = min((done + 1) / warmup, max(0.0, (steps - done) / max(1, steps - warmup)))
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * share
         value = step_loss(batches[done])
         value.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -170,8 +177,7 @@ def fine_tune(pairs: list[Pair], texts: dict[str, list[str]], config: TrainConfi
             stopped = True
             break
         # Re-planned from the steps' mean time so far: one probe step misjudges a shared machine.
-        plan["steps"] = min(planned, max(done + 1, int(budget * done / elapsed)))
-        scheduler.step()
+        steps = min(planned, max(done + 1, int(budget * done / elapsed)))
     seconds = time.perf_counter() - started
     model.eval()
     model.max_seq_length = exported_length  # serving truncates as the base model does

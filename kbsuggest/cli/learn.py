@@ -33,9 +33,8 @@ def learn(ctx: click.Context, dry_run: bool, epochs: int | None, batch_size: int
 
     obj = ctx.find_object(CLIContext)
     settings = obj.settings()
-    given = {"epochs": epochs, "max_minutes": max_minutes}  # unset: TrainConfig's defaults (their one owner)
-    config = TrainConfig(batch_size=batch_size, max_steps=max_steps, seed=seed, hard_negatives=not no_hard_negatives,
-                         **{name: value for name, value in given.items() if value is not None})
+    config = TrainConfig.given(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, max_steps=max_steps,
+                               seed=seed, hard_negatives=not no_hard_negatives)
     kb_config, store = obj.kb(kb, settings), obj.store(settings)
     if dry_run:
         prepared = prepare(settings, kb_config, store)
