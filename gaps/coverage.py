@@ -31,6 +31,12 @@ def check_coverage(suggester: Suggester | None, texts: list[str], vectors: np.nd
     """
     if suggester is None:
         return [Coverage(None, 0.0, False, None) for _ in range(len(vectors))]
+    # Each distinct text once: its vector is a function of the text, so its coverage is too, and the same
+    # short title recurs across many tickets (as gaps.mine.encode embeds it once).
+    unique, first, inverse = np.unique(np.array(texts, dtype=object), return_index=True, return_inverse=True)
+    if len(unique) < len(texts):
+        once = check_coverage(suggester, unique.tolist(), np.asarray(vectors)[first], threshold)
+        return [once[i] for i in inverse.ravel()]
     public = suggester.suggest_vectors(texts, vectors, 1, min_score=-1.0)
     internal = suggester.suggest_vectors(texts, vectors, 1, include_internal=True, min_score=-1.0)
     out = []

@@ -122,3 +122,27 @@ def test_real_model_finds_the_sample_gaps(tmp_path):
     assert result.gaps[3].article_id == "scheduled-reports"
     assert [g.keywords[:2] for g in result.gaps[:3]] == [["dark mode", "dark theme toggle"],
                                                         ["powerpoint", "export charts"], ["scim", "users"]]
+
+
+def test_coverage_searches_each_distinct_text_once_and_gives_every_ticket_its_texts_result():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gaps.coverage import Coverage, check_coverage
+
+    class Recording:  # a suggester whose best article and score are the text's own
+        def __init__(self):
+            self.calls = []
+
+        def suggest_vectors(self, texts, vectors, k, **options):
+            self.calls.append(list(texts))
+            return [[SimpleNamespace(article_id=f"a-{t}", similarity=float(v[0]))] for t, v in zip(texts, vectors)]
+
+    texts = ["refund", "login", "refund", "export", "login"]
+    vectors = np.array([[{"refund": 0.75, "login": 0.25, "export": 0.625}[t]] for t in texts], dtype=np.float32)
+    suggester = Recording()
+    coverage = check_coverage(suggester, texts, vectors, threshold=0.5)
+    assert suggester.calls == [["export", "login", "refund"]] * 2  # public, then with internal articles
+    refund, login = Coverage("a-refund", 0.75, True, None), Coverage("a-login", 0.25, False, None)
+    assert coverage == [refund, login, refund, Coverage("a-export", 0.625, True, None), login]
