@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gaps.view import RedactedTicket
 
 BATCH = 256  # distinct texts per embedding call: gaps.mine.encode's batch, so vectors are the same
+BATCHES_PER_TASK = 4  # embedding calls per task
 TICKETS_PER_TASK = 2000  # redaction and coverage work per task (a task costs a few ms of scheduling)
 
 
@@ -152,11 +153,11 @@ class DaskEmbedder:
         self.model_file = getattr(local, "model_file", "")
         # gaps.mine.encode hands over this many texts per call: 16 tasks per worker, so that the wait for a
         # call's last task (while the other workers idle) is a small share of the call.
-        self.preferred_batch = BATCH * 4 * 16 * max(runner.workers, 1)
+        self.preferred_batch = BATCH * BATCHES_PER_TASK * 16 * max(runner.workers, 1)
 
     def encode(self, texts) -> np.ndarray:
         batches = _chunks(list(texts), BATCH)
-        parts = [v for part in self.runner.map(_encode_task, _chunks(batches, 4)) for v in part]
+        parts = [v for part in self.runner.map(_encode_task, _chunks(batches, BATCHES_PER_TASK)) for v in part]
         return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
 
 
