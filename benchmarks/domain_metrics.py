@@ -41,13 +41,13 @@ def _shown(score: float, threshold: float | None) -> bool:
     return not math.isnan(score) and (threshold is None or score >= threshold)
 
 
-def _at(trace: Trace, length: int, threshold: float | None) -> tuple[int, bool]:
+def _at(trace: Trace, length: int, threshold: float | None, gate: bool) -> tuple[int, bool]:
     """(rank of the gold, shown?) at the latest prefix sent with at most ``length`` characters."""
     sent = [i for i, n in enumerate(trace.lengths) if n <= length]
     if not sent:
         return -1, False
     i = sent[-1]
-    return trace.ranks[i], trace.ranks[i] >= 0 and _shown(trace.gold[i], threshold)
+    return trace.ranks[i], trace.ranks[i] >= 0 and _shown(trace.top[i] if gate else trace.gold[i], threshold)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -55,12 +55,13 @@ def _mean(values: list[float]) -> float | None:
 
 
 def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: float | None,
-              sources: Mapping[str, str], rankings: Mapping[str, Ranking] | None = None) -> dict:
-    """``sources``: ticket id -> unanswerable source; ``rankings`` (prefix -> ranking) enable the ECE."""
+              sources: Mapping[str, str], rankings: Mapping[str, Ranking] | None = None, gate: bool = False) -> dict:
+    """``sources``: ticket id -> unanswerable source; ``rankings`` (prefix -> ranking) enable the ECE.
+    ``gate``: the threshold applies to the best score only, and then the whole top 3 is shown (form mode)."""
     answerable = [(t, tr) for t, tr in zip(tickets, traces) if t.answerable]
     out: dict = {"threshold": threshold, "answerable": len(answerable)}
     for p in PERCENTS:
-        at = [_at(tr, typed_length(len(t.title), p), threshold) for t, tr in answerable]
+        at = [_at(tr, typed_length(len(t.title), p), threshold, gate) for t, tr in answerable]
         out[f"hit@1_{p}"] = _mean([float(shown and rank == 0) for rank, shown in at])
         out[f"hit@3_{p}"] = _mean([float(shown and rank < 3) for rank, shown in at])
         out[f"mrr_{p}"] = _mean([1.0 / (rank + 1) if shown else 0.0 for rank, shown in at])
@@ -79,8 +80,9 @@ def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: flo
         scores, labels = [], []
         for t, tr in zip(tickets, traces):
             for n in tr.lengths:
-                for article, score in rankings[t.title[:n]][:SHOWN]:
-                    if _shown(score, threshold):
+                ranking = rankings[t.title[:n]][:SHOWN]
+                for article, score in ranking:
+                    if _shown(ranking[0][1] if gate else score, threshold):
                         scores.append(score)
                         labels.append(article in t.linked_articles)
         ece = expected_calibration_error(scores, labels)

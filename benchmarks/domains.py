@@ -43,7 +43,7 @@ from evaluation.replay import SuggesterRanker  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import make_embedder  # noqa: E402
 from kbsuggest.errors import ConfigError  # noqa: E402
-from kbsuggest.rank.calibration import Calibration  # noqa: E402
+from kbsuggest.rank.calibration import GATED, Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
 from learning.coldstart import cold_start  # noqa: E402
 
@@ -87,14 +87,17 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str]) -> dict:
     t = fold.calibration.threshold
     cold, mine = lodo_cold.calibration.thresholds, b.suggester.calibration.thresholds
 
-    def row(name: str, system: str, threshold: float | None, calibrated: bool = True) -> tuple[str, dict]:
-        return name, summarize(b.tickets, traces[system], threshold, sources, rankings[system] if calibrated else None)
+    def row(name: str, system: str, threshold: float | None, calibrated: bool = True,
+            gate: bool = False) -> tuple[str, dict]:
+        return name, summarize(b.tickets, traces[system], threshold, sources,
+                               rankings[system] if calibrated else None, gate)
 
     systems = dict([
-        row(f"{SHIPPED} form", "shipped", cold["form"]),
+        row(f"{SHIPPED} form", "shipped", cold["form"], gate=GATED["form"]),
+        row(f"{SHIPPED} form, threshold per card (before)", "shipped", cold["form"]),
         row(f"{SHIPPED} chat", "shipped", cold["chat"]),
         row(f"{SHIPPED} @0", "shipped", 0.0),
-        row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"]),
+        row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"], gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"]),
         row(f"kbsuggest packaged calibration @{PACKAGED_MIN_SCORE:g} (main before per-KB)", "packaged", PACKAGED_MIN_SCORE),
         row("kbsuggest held-out fit @fitted", "lodo", t),

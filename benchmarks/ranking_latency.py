@@ -56,7 +56,7 @@ def main() -> None:
                 t = time.perf_counter()
                 query = suggester.understand(text)
                 if query is not None:  # with marks: the match spans the API returns (rank/highlight.py)
-                    suggester._rank(query, vectors[text], 3, 0.0, None, None, False,
+                    suggester._rank(query, vectors[text], 3, 0.0, True, None, None, False,
                                     Highlighter(normalize_query(text), query) if marked else None)
                 took[marked].append(time.perf_counter() - t)
     print(f"{summary.articles} articles, {summary.chunks} chunks ({suggester.manifest.index_type}), "

@@ -28,10 +28,22 @@ def test_k_limits_results(suggester):
     assert len(suggester.suggest("password", k=3, min_score=-1)) == 3
 
 
-def test_threshold_hides_weak_matches(suggester):
+def test_chat_threshold_hides_weak_cards(suggester):
     everything = suggester.suggest("webhook signatures", k=10, min_score=-1)
     cut = (everything[0].score + everything[1].score) / 2
-    assert ids(suggester.suggest("webhook signatures", k=10, min_score=cut)) == ["webhooks"]
+    assert ids(suggester.suggest("webhook signatures", k=10, min_score=cut, mode="chat")) == ["webhooks"]
+
+
+def test_form_threshold_decides_on_the_best_then_shows_the_top_k(suggester):
+    everything = ids(suggester.suggest("webhook signatures", k=10, min_score=-1))
+    best = suggester.suggest("webhook signatures", k=1, min_score=-1)[0].score  # rounded to 4 decimals
+    cut = best - 1e-4  # above every other article's score: a chat would show the best only
+    assert ids(suggester.suggest("webhook signatures", k=10, min_score=cut, mode="chat")) == everything[:1]
+    assert ids(suggester.suggest("webhook signatures", k=10, min_score=cut)) == everything
+    assert ids(suggester.suggest("webhook signatures", k=3, min_score=cut)) == everything[:3]
+    assert suggester.suggest("webhook signatures", k=10, min_score=best + 1e-4) == []
+    assert suggester.suggest_many(["webhook signatures"], 10, min_score=best + 1e-4) == [[]]
+    assert ids(suggester.suggest_many(["webhook signatures"], 10, min_score=cut)[0]) == everything
 
 
 def test_short_queries_return_nothing(suggester):

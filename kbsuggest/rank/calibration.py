@@ -30,6 +30,10 @@ import numpy as np
 
 FEATURES = ("chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov")
 MODES = ("form", "chat")  # the surfaces, each with its threshold: see Calibration.thresholds
+# How each surface applies its threshold. Form: to the best score only, then the whole top k is shown (under a
+# ticket field, the 2nd and 3rd plausible articles cost the customer nothing, and a cut per card hid the right
+# one behind a shown first). Chat: to every card (a wrong card costs trust).
+GATED = {"form": True, "chat": False}
 DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 
 

@@ -4,7 +4,8 @@ Hybrid ranking for half-typed titles: the query is understood first (``query.py`
 completed, typos repaired, stop-word-only queries get nothing), then candidate articles get dense
 features (best chunk, title alone, whole-article cosine) and lexical ones (``lexical.py``), fused by
 the snapshot's calibration (``calibration.py``) into ``score``, the probability that the article answers
-the query; nothing below the policy's ``min_score`` is returned.
+the query. What is shown follows the surface (``mode``, ``calibration.GATED``): a form shows the top k when the
+best scores at least the threshold, a chat only the cards that do.
 
 Candidates: with a flat index (up to a few thousand articles) every article is scored exactly. With an
 HNSW index (the build's choice for large KBs) the candidates are the articles of the ANN's best chunks,
@@ -27,7 +28,7 @@ from kbsuggest.domain import Suggestion
 from kbsuggest.embed import Embedder
 from kbsuggest.index.format import centroids_of
 from kbsuggest.index.snapshot import Snapshot
-from kbsuggest.rank.calibration import FEATURES, MODES, Calibration
+from kbsuggest.rank.calibration import FEATURES, GATED, MODES, Calibration
 from kbsuggest.rank.highlight import Highlighter
 from kbsuggest.rank.lexical import LexicalIndex
 from kbsuggest.rank.locales import Locales
@@ -154,13 +155,19 @@ class Suggester:
                 include_internal: bool = False, min_score: float | None = None,
                 mode: str = "form") -> list[Suggestion]:
         """The best ``k`` articles for ``text``, best first; [] for a query under the minimum length.
-        Shown: those scoring at least ``min_score``, by default the policy's threshold of ``mode``."""
-        threshold = self.policy.threshold(mode) if min_score is None else min_score
+        Shown, against ``min_score`` (by default the policy's threshold of ``mode``): in form mode the top ``k``
+        when the best reaches it, in chat mode those that reach it."""
+        cut = self._cut(mode, min_score)
         query = self.understand(text, include_internal)
         if query is None:
             return []
-        return self._rank(query, self._embed_query(query.text.strip()), k, threshold, locale, product,
+        return self._rank(query, self._embed_query(query.text.strip()), k, *cut, locale, product,
                           include_internal, Highlighter(normalize_query(text), query))
+
+    def _cut(self, mode: str, min_score: float | None) -> tuple[float, bool]:
+        """(threshold, gated?) of ``mode``: ``min_score`` replaces the policy's threshold, not how it applies."""
+        threshold = self.policy.threshold(mode)  # validates ``mode``
+        return (threshold if min_score is None else min_score), GATED[mode]
 
     def suggest_many(self, texts: list[str], k: int | None = None, **options) -> list[list[Suggestion]]:
         """``suggest`` for many texts with one batched embedding call (offline replay, evaluation)."""
@@ -181,9 +188,8 @@ class Suggester:
                    locale: str | None = None, product: str | None = None, include_internal: bool = False,
                    min_score: float | None = None, mode: str = "form") -> list[list[Suggestion]]:
         vectors = np.asarray(vectors, dtype=np.float32)
-        threshold = self.policy.threshold(mode) if min_score is None else min_score
-        return [[] if q is None else self._rank(q, vectors[row:row + 1], k, threshold, locale, product,
-                                                include_internal)
+        cut = self._cut(mode, min_score)
+        return [[] if q is None else self._rank(q, vectors[row:row + 1], k, *cut, locale, product, include_internal)
                 for row, q in enumerate(queries)]
 
     def _allowed(self, locale: str | None, product: str | None, include_internal: bool) -> np.ndarray:
@@ -253,14 +259,16 @@ class Suggester:
             return positions, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.float32)
         return (positions, *self.features(query, vector, positions, coverage))
 
-    def _rank(self, query: Query, vector: np.ndarray, k: int | None, threshold: float, locale: str | None,
-              product: str | None, include_internal: bool, marks: Highlighter | None = None) -> list[Suggestion]:
+    def _rank(self, query: Query, vector: np.ndarray, k: int | None, threshold: float, gated: bool,
+              locale: str | None, product: str | None, include_internal: bool,
+              marks: Highlighter | None = None) -> list[Suggestion]:
         k = k or self.policy.default_k
         positions, features, chunk_cos = self.candidate_features(query, vector, locale, product, include_internal)
         if len(positions) == 0:
             return []
         score = self.calibration.probability(features)
-        keep = np.flatnonzero(score >= threshold)
+        keep = (np.arange(len(score)) if score.max() >= threshold else np.zeros(0, np.int64)) if gated \
+            else np.flatnonzero(score >= threshold)
         if len(keep) > k:
             keep = keep[np.argpartition(-score[keep], k - 1)[:k]]
         keep = sorted(keep.tolist(), key=lambda i: (-score[i], positions[i]))
