@@ -4,7 +4,8 @@ The feature weights (``kbsuggest/rank/calibration.json``) decide the ranking; wh
 the next is what a fused score means. So a KB's calibration keeps the weights and fits, on examples of
 that KB (pseudo-queries at cold start, labelled history when warm):
 - **Platt scaling**: ``P(answers) = sigmoid(slope * logit + offset)`` over the suggestions a visitor would
-  be shown (the top ``SHOWN`` of each text), by Newton's method on the weighted log-loss;
+  be shown (the top ``SHOWN`` of each text), by Newton's method on the weighted log-loss, each step halved
+  until it lowers the loss (a full Newton step can oscillate and diverge on these examples);
 - **form threshold**: the lowest score at which at most ``FORM_MAX_FALSE`` of the out-of-domain texts show
   anything at any prefix typed (recall is as high as that allows);
 - **chat threshold**: the lowest score at which the first suggestion of a whole message answers it with
@@ -55,18 +56,35 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
 
 
+def _loss(s: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted log-loss of sigmoid(s) against y, computed stably (no log of 0)."""
+    return float((w * (np.logaddexp(0.0, s) - y * s)).sum())
+
+
+def _descend(theta: np.ndarray, objective, step: np.ndarray) -> np.ndarray:
+    """``theta - t * step`` for the largest t in 1, 1/2, 1/4, ... that does not raise ``objective``."""
+    current, t = objective(theta), 1.0
+    while t > 1e-10 and objective(theta - t * step) > current:
+        t /= 2
+    return theta - t * step
+
+
 def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) -> tuple[float, float]:
     """(slope, offset) minimising sum w * logloss(sigmoid(slope * z + offset), y) + L2/2 |(slope - 1, offset)|^2."""
     X = np.column_stack([z, np.ones_like(z)]).astype(np.float64)
     prior = np.array([1.0, 0.0])
+
+    def objective(theta: np.ndarray) -> float:
+        return _loss(X @ theta, y, w) + L2 / 2 * float(((theta - prior) ** 2).sum())
+
     theta = prior.copy()
     for _ in range(iterations):
         p = sigmoid(X @ theta)
         gradient = X.T @ (w * (p - y)) + L2 * (theta - prior)
         hessian = (X * (w * p * (1 - p))[:, None]).T @ X + L2 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        theta -= step
-        if np.abs(step).max() < 1e-9:
+        before = theta
+        theta = _descend(theta, objective, np.linalg.solve(hessian, gradient))
+        if np.abs(theta - before).max() < 1e-9:
             break
     slope, offset = float(theta[0]), float(theta[1])
     if slope > MAX_SLOPE:  # refit the offset alone at the largest slope allowed
@@ -77,14 +95,18 @@ def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) ->
 
 
 def _offset_for(s: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) -> float:
-    b = 0.0
+    def objective(b: np.ndarray) -> float:
+        return _loss(s + b[0], y, w) + L2 / 2 * float(b[0] ** 2)
+
+    b = np.zeros(1)
     for _ in range(iterations):
-        p = sigmoid(s + b)
-        step = ((w * (p - y)).sum() + L2 * b) / ((w * p * (1 - p)).sum() + L2)
-        b -= step
-        if abs(step) < 1e-9:
+        p = sigmoid(s + b[0])
+        step = ((w * (p - y)).sum() + L2 * b[0]) / ((w * p * (1 - p)).sum() + L2)
+        before = b
+        b = _descend(b, objective, np.array([step]))
+        if abs(b[0] - before[0]) < 1e-9:
             break
-    return float(b)
+    return float(b[0])
 
 
 def _weights(examples: Examples) -> np.ndarray:

@@ -118,6 +118,19 @@ def test_thresholds_meet_their_targets_on_the_examples():
     assert reached["form"]["recall"] == 1.0
 
 
+def test_platt_scaling_reaches_the_optimum_where_a_full_newton_step_diverges():
+    # Nearly separable: from (1, 0), undamped Newton steps oscillated to slope 31 (capped at MAX_SLOPE); on the
+    # sample KB's real cold-start examples the same made the form threshold 0.0002 and the chat's 0.98.
+    z = np.array([0.6, -0.7, 3.2, 0.5, -2.7, 1.8, 6.5, 4.7])
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1], dtype=float)
+    w = np.full(8, 1 / 8)
+    slope, offset = fit.platt(z, y, w)
+    X = np.column_stack([z, np.ones(8)])
+    gradient = X.T @ (w * (fit.sigmoid(X @ [slope, offset]) - y)) + fit.L2 * np.array([slope - 1, offset])
+    assert np.abs(gradient).max() < 1e-8  # the (unique, L2-regularised) optimum
+    assert (round(slope, 4), round(offset, 4)) == (0.6342, -2.0337)
+
+
 def test_mode_picks_the_threshold_and_unknown_modes_are_422(tmp_path):
     settings = build(tmp_path)
     client = TestClient(make_app(settings))
