@@ -1,8 +1,8 @@
 """Threshold calibration: sweep ``min_score`` and recommend the threshold for a target precision.
 
-Per ticket, three numbers decide every threshold at once (a threshold only hides the tail of a
-ranking, so an article is shown at threshold t exactly when it is in the top 3 and scores >= t):
-- ``early``: best score of the resolving article while in the top 3, before the title was finished
+Per ticket, three numbers decide every threshold at once (the form shows the top 3 when the best
+scores >= t, so an article is shown at threshold t exactly when it is in the top 3 and the top-1 scores >= t):
+- ``early``: best top-1 score while the resolving article is in the top 3, before the title was finished
   (deflected at t when early >= t);
 - ``right``: the same over every prefix, the full title included;
 - ``any``: best top-1 score over every prefix (something was shown at t when any >= t).

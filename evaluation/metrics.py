@@ -4,8 +4,8 @@ Definitions (the issue's; see evaluation/README.md):
 - hit@1, hit@3, MRR@10 on the full title; hit@3 at 30/50/70/100% typed (the first round(n × share)
   characters, half up, at least 3). Ranking metrics ignore the threshold, so baselines compare.
 - characters to first hit: prefix length at which the resolving article first enters the top 3.
-- potential deflection rate: answerable tickets whose resolving article was shown (top 3, score at or
-  above the threshold) at some prefix before the title was finished.
+- potential deflection rate: answerable tickets whose resolving article was shown (in the top 3 while the
+  best score is at or above the threshold: the form's policy) at some prefix before the title was finished.
 - false-suggestion rate: unanswerable tickets shown anything at or above the threshold at any prefix.
 The resolving article is any of the ticket's ``linked_articles`` (the best-ranked one counts).
 Micro averages weigh tickets; macro averages weigh resolving articles equally (a ticket with several
@@ -61,8 +61,10 @@ def per_ticket(ticket: Ticket, trace: Trace) -> dict:
         "mrr": 1.0 / (trace.full_rank + 1) if trace.full_rank >= 0 else 0.0,
         **{f"hit@3_{p}": hit_at_length(trace, typed_length(n, p)) for p in PERCENTS},
         "first_hit": next((length for length, hit in zip(trace.lengths, in_top3) if hit), None),
-        "early": _best(trace.gold, [h and length < n for h, length in zip(in_top3, trace.lengths)]),
-        "right": _best(trace.gold, in_top3),
+        # The form (the surface a ticket replay models) shows the top 3 once the best reaches the threshold, so
+        # the resolving article is shown at t when it is in the top 3 and the *top* score is at least t.
+        "early": _best(trace.top, [h and length < n for h, length in zip(in_top3, trace.lengths)]),
+        "right": _best(trace.top, in_top3),
         "any": _best(trace.top, [True] * len(trace.top)),
         "curve": [hit_at_length(trace, typed_length(n, p)) for p in CURVE_PERCENTS],
     }
