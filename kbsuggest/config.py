@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     require_audience: bool = Field(False, description="Articles whose front matter has no `audience` are indexed as internal, with a warning, instead of public.")
 
     # Suggest
-    min_score: float | None = Field(None, ge=-1.0, le=1.0, description="Suggestions whose calibrated score (probability of answering) is below this are not returned, in both modes; unset: the threshold tuned for the KB, else its calibration's (one for the form, one for the chat).")
+    min_score: float | None = Field(None, ge=-1.0, le=1.0, description="Threshold on the calibrated score (probability of answering), in both modes: the form shows the top k when the best reaches it, the chat only the suggestions that do; unset: the threshold tuned for the KB, else its calibration's (one for the form, one for the chat).")
     calibration: Literal["cold", "packaged"] = Field("cold", description="How a new snapshot's calibration is made: `cold` fits it on the KB's pseudo-queries at index time (a warm calibration from `kbsuggest calibrate` wins); `packaged` copies the packaged default.")
     default_k: int = Field(3, ge=1, le=10, description="Suggestions returned when the caller does not ask for k.")
     max_k: int = Field(10, ge=1, le=50, description="Largest k a caller may ask for.")
