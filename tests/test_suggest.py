@@ -1,3 +1,5 @@
+import numpy as np
+
 from kbsuggest.config import Settings
 from kbsuggest.embed.hashing import HashEmbedder
 from kbsuggest.kbs.load import load_suggester
@@ -44,6 +46,20 @@ def test_form_threshold_decides_on_the_best_then_shows_the_top_k(suggester):
     assert suggester.suggest("webhook signatures", k=10, min_score=best + 1e-4) == []
     assert suggester.suggest_many(["webhook signatures"], 10, min_score=best + 1e-4) == [[]]
     assert ids(suggester.suggest_many(["webhook signatures"], 10, min_score=cut)[0]) == everything
+
+
+def test_a_nan_score_neither_shows_nor_hides_the_form_list(suggester, monkeypatch):
+    everything = ids(suggester.suggest("webhook signatures", k=10, min_score=-1))
+    probability = suggester.calibration.probability
+
+    def with_a_nan(features):
+        score = probability(features)
+        score[-1] = np.nan
+        return score
+
+    monkeypatch.setattr(type(suggester.calibration), "probability", lambda self, f: with_a_nan(f))
+    shown = ids(suggester.suggest("webhook signatures", k=10, min_score=-1))
+    assert len(shown) == len(everything) - 1 and set(shown) < set(everything)
 
 
 def test_short_queries_return_nothing(suggester):

@@ -267,8 +267,8 @@ class Suggester:
         if len(positions) == 0:
             return []
         score = self.calibration.probability(features)
-        keep = (np.arange(len(score)) if score.max() >= threshold else np.zeros(0, np.int64)) if gated \
-            else np.flatnonzero(score >= threshold)
+        shown = score >= threshold  # never a NaN score, which would otherwise hide the whole gated list
+        keep = np.flatnonzero(~np.isnan(score) if gated and shown.any() else shown)
         if len(keep) > k:
             keep = keep[np.argpartition(-score[keep], k - 1)[:k]]
         keep = sorted(keep.tolist(), key=lambda i: (-score[i], positions[i]))
