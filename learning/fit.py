@@ -61,12 +61,17 @@ def _loss(s: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float((w * (np.logaddexp(0.0, s) - y * s)).sum())
 
 
-def _descend(theta: np.ndarray, objective, step: np.ndarray) -> np.ndarray:
-    """``theta - t * step`` for the largest t in 1, 1/2, 1/4, ... that does not raise ``objective``."""
-    current, t = objective(theta), 1.0
-    while t > 1e-10 and objective(theta - t * step) > current:
-        t /= 2
-    return theta - t * step
+def _minimise(theta: np.ndarray, objective, newton_step, iterations: int) -> np.ndarray:
+    """Newton's method from ``theta``: each step (``newton_step(theta)``) is halved until it does not raise
+    ``objective`` (a full step can oscillate and diverge); stops when theta moves by less than 1e-9."""
+    for _ in range(iterations):
+        step, current, t = newton_step(theta), objective(theta), 1.0
+        while t > 1e-10 and objective(theta - t * step) > current:
+            t /= 2
+        before, theta = theta, theta - t * step
+        if np.abs(theta - before).max() < 1e-9:
+            break
+    return theta
 
 
 def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) -> tuple[float, float]:
@@ -77,15 +82,13 @@ def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100) ->
     def objective(theta: np.ndarray) -> float:
         return _loss(X @ theta, y, w) + L2 / 2 * float(((theta - prior) ** 2).sum())
 
-    theta = prior.copy()
-    for _ in range(iterations):
+    def newton_step(theta: np.ndarray) -> np.ndarray:
         p = sigmoid(X @ theta)
         gradient = X.T @ (w * (p - y)) + L2 * (theta - prior)
         hessian = (X * (w * p * (1 - p))[:, None]).T @ X + L2 * np.eye(2)
-        before = theta
-        theta = _descend(theta, objective, np.linalg.solve(hessian, gradient))
-        if np.abs(theta - before).max() < 1e-9:
-            break
+        return np.linalg.solve(hessian, gradient)
+
+    theta = _minimise(prior.copy(), objective, newton_step, iterations)
     slope, offset = float(theta[0]), float(theta[1])
     if slope > MAX_SLOPE:  # refit the offset alone at the largest slope allowed
         slope, offset = MAX_SLOPE, _offset_for(MAX_SLOPE * z, y, w)
@@ -98,15 +101,11 @@ def _offset_for(s: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 1
     def objective(b: np.ndarray) -> float:
         return _loss(s + b[0], y, w) + L2 / 2 * float(b[0] ** 2)
 
-    b = np.zeros(1)
-    for _ in range(iterations):
+    def newton_step(b: np.ndarray) -> np.ndarray:
         p = sigmoid(s + b[0])
-        step = ((w * (p - y)).sum() + L2 * b[0]) / ((w * p * (1 - p)).sum() + L2)
-        before = b
-        b = _descend(b, objective, np.array([step]))
-        if abs(b[0] - before[0]) < 1e-9:
-            break
-    return float(b[0])
+        return np.array([((w * (p - y)).sum() + L2 * b[0]) / ((w * p * (1 - p)).sum() + L2)])
+
+    return float(_minimise(np.zeros(1), objective, newton_step, iterations)[0])
 
 
 def _weights(examples: Examples) -> np.ndarray:
