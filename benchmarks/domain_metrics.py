@@ -7,6 +7,8 @@
 - false suggestions: unanswerable queries shown anything at any prefix, per source and overall;
 - ECE: expected calibration error of ``score`` over every suggestion shown (top 3 at or above the
   threshold, at every prefix sent): does the article shown with score s answer with frequency s?
+A chat (``whole=True``) is sent whole messages, not prefixes: its false suggestions, ECE and precision
+are judged on the whole text only (its hit@k at a share typed is that prefix sent as a message).
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ def _mean(values: list[float]) -> float | None:
 
 
 def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: float | None,
-              sources: Mapping[str, str], rankings: Mapping[str, Ranking] | None = None, gate: bool = False) -> dict:
+              sources: Mapping[str, str], rankings: Mapping[str, Ranking] | None = None, gate: bool = False,
+              whole: bool = False) -> dict:
     """``sources``: ticket id -> unanswerable source; ``rankings`` (prefix -> ranking) enable the ECE.
-    ``gate``: the threshold applies to the best score only, and then the whole top 3 is shown (form mode)."""
+    ``gate``: the threshold applies to the best score only, and then the whole top 3 is shown (form mode).
+    ``whole``: the surface is sent whole messages (chat mode)."""
     answerable = [(t, tr) for t, tr in zip(tickets, traces) if t.answerable]
     out: dict = {"threshold": threshold, "answerable": len(answerable)}
     for p in PERCENTS:
@@ -72,14 +76,15 @@ def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: flo
     false: dict[str, list[float]] = {}
     for t, tr in zip(tickets, traces):
         if not t.answerable:
-            false.setdefault(sources[t.id], []).append(float(any(_shown(s, threshold) for s in tr.top)))
+            sent = tr.top[-1:] if whole else tr.top
+            false.setdefault(sources[t.id], []).append(float(any(_shown(s, threshold) for s in sent)))
     out["false"] = {source: _mean(values) for source, values in false.items()}
     out["false"]["all"] = _mean([v for values in false.values() for v in values])
     out["false_n"] = {source: len(values) for source, values in false.items()}
     if rankings is not None:
         scores, labels = [], []
         for t, tr in zip(tickets, traces):
-            for n in tr.lengths:
+            for n in (tr.lengths[-1:] if whole else tr.lengths):
                 ranking = rankings[t.title[:n]][:SHOWN]
                 for article, score in ranking:
                     if _shown(ranking[0][1] if gate else score, threshold):

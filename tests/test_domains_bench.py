@@ -101,3 +101,19 @@ def test_summarize_counts_only_what_the_threshold_shows():
     assert out["ece"] == pytest.approx(round((0.6 + 0.5 + 0.2) / 3, 4), abs=1e-12)
     assert summarize([ticket], [trace], 0.9, {})["nothing_100"] == 1.0
     assert domain_metrics.SHOWN == 3
+
+
+def test_a_chat_is_judged_on_whole_messages_only():
+    ticket = Ticket("t", "abcdefghij", linked_articles=("a",))
+    trace = Trace([3, 5, 10], [-1, 2, 0], [math.nan, 0.4, 0.8], [0.3, 0.6, 0.8])
+    rankings = {"abc": [("b", 0.3)], "abcde": [("b", 0.6), ("c", 0.5), ("a", 0.4)], "abcdefghij": [("a", 0.8)]}
+    unanswerable = Ticket("u", "zzzz")
+    early = Trace([3, 4], [-1, -1], [math.nan, math.nan], [0.55, 0.2])  # only a prefix reaches 0.5
+    rankings |= {"zzz": [("b", 0.55)], "zzzz": [("b", 0.2)]}
+    prefixes = summarize([ticket, unanswerable], [trace, early], 0.5, {"u": "own"}, rankings)
+    whole = summarize([ticket, unanswerable], [trace, early], 0.5, {"u": "own"}, rankings, whole=True)
+    assert (prefixes["false"]["all"], prefixes["ece_n"], prefixes["precision"]) == (1.0, 4, 0.25)
+    # a chat never sends "zzz" or "abcde": one card shown, a at 0.8, and it answers
+    assert (whole["false"]["all"], whole["ece_n"], whole["precision"]) == (0.0, 1, 1.0)
+    assert whole["ece"] == pytest.approx(0.2, abs=1e-12)
+    assert whole["hit@3_50"] == prefixes["hit@3_50"] == 0.0  # a share typed is still that prefix as a message
