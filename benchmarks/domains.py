@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -46,12 +48,15 @@ from kbsuggest.errors import ConfigError  # noqa: E402
 from kbsuggest.rank.calibration import GATED, Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
 from learning.coldstart import cold_start  # noqa: E402
+from learning import fit  # noqa: E402
+from learning.fit import FORM_MAX_FALSE, quantile_threshold  # noqa: E402
 
 OUT = HERE / "out"
 PEERS = ("bm25", "dense", "tantivy", "txtai")
 QUICK_LIMIT = 40  # queries per domain and per unanswerable source with --quick
 PACKAGED_MIN_SCORE = Calibration.default().threshold  # main's min_score before per-KB calibration
 SHIPPED = "kbsuggest shipped (per-KB cold start, held-out weights)"
+ORACLE = "bound: shipped ranking, form threshold fitted on this domain's unanswerable queries"
 
 
 def peer_rankers(b: BuiltDomain, names: list[str]) -> tuple[list, dict[str, str]]:
@@ -88,17 +93,24 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str]) -> dict:
     cold, mine = lodo_cold.calibration.thresholds, b.suggester.calibration.thresholds
 
     def row(name: str, system: str, threshold: float | None, calibrated: bool = True,
-            gate: bool = False) -> tuple[str, dict]:
+            gate: bool = False, whole: bool = False) -> tuple[str, dict]:
         return name, summarize(b.tickets, traces[system], threshold, sources,
-                               rankings[system] if calibrated else None, gate)
+                               rankings[system] if calibrated else None, gate, whole)
 
+    # The bound of this ranking: the form threshold chosen on this domain's own unanswerable queries (at most
+    # FORM_MAX_FALSE shown anything), which no shipped fit can see. Not a shippable figure: what any threshold
+    # fitted without labels could reach at best.
+    worst = [np.nanmax(np.asarray(tr.top, float), initial=0.0) for x, tr in zip(b.tickets, traces["shipped"])
+             if not x.answerable]
+    oracle = quantile_threshold(np.asarray(worst), FORM_MAX_FALSE)
     systems = dict([
         row(f"{SHIPPED} form", "shipped", cold["form"], gate=GATED["form"]),
         row(f"{SHIPPED} form, threshold per card (before)", "shipped", cold["form"]),
-        row(f"{SHIPPED} chat", "shipped", cold["chat"]),
+        row(f"{SHIPPED} chat", "shipped", cold["chat"], whole=True),
         row(f"{SHIPPED} @0", "shipped", 0.0),
+        row(f"{ORACLE} ({FORM_MAX_FALSE:g})", "shipped", oracle, gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"], gate=GATED["form"]),
-        row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"]),
+        row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"], whole=True),
         row(f"kbsuggest packaged calibration @{PACKAGED_MIN_SCORE:g} (main before per-KB)", "packaged", PACKAGED_MIN_SCORE),
         row("kbsuggest held-out fit @fitted", "lodo", t),
         row("kbsuggest held-out fit @0", "lodo", 0.0),
@@ -132,7 +144,11 @@ def main() -> int:
                         help="another domain: a folder with docs.csv, queries.csv (+ unanswerable_generated.csv)")
     parser.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}")
     parser.add_argument("--json", type=Path, default=OUT / "domains.json", help="where to write every figure")
+    parser.add_argument("--pull", type=float, default=fit.PULL,
+                        help=f"the per-KB weight fit's pull towards the held-out weights (default {fit.PULL}; "
+                             "inf: no refit); benchmarks/choose_pull.py compares runs")
     args = parser.parse_args()
+    fit.PULL = args.pull
     try:
         extras = [parse_extra(v) for v in args.extra]
         peers = [p for p in args.peers.split(",") if p]
@@ -177,7 +193,7 @@ def main() -> int:
     embedder.flush()
     report = {
         "config": {"model": embedder.name, "model_file": embedder.model_file, "quick": args.quick,
-                   "packaged_min_score": PACKAGED_MIN_SCORE, "peers": peers, "domains": chosen,
+                   "packaged_min_score": PACKAGED_MIN_SCORE, "pull": args.pull if np.isfinite(args.pull) else "inf", "peers": peers, "domains": chosen,
                    "fitted_on_all_of": names},
         "embeddings": {"cached_before": cached, "embedded_now": embedder.embedded},
         "seconds": {"total": round(time.perf_counter() - started, 1), **timings},

@@ -1,11 +1,12 @@
-"""Cold-start calibration: fit a KB's score scale and thresholds when it is indexed, with no labels.
+"""Cold-start calibration: fit a KB's weights, score scale and thresholds when it is indexed, with no labels.
 
 Answerable examples are the KB's pseudo-queries (``pseudo.py``: titles with a word dropped, headings,
 question-like sentences, each typed at 30/50/70/100 %), answered by their own article; the other
-articles shown for them are its wrong answers. Unanswerable examples are the packaged out-of-domain
+articles ranked for them are its wrong answers. Unanswerable examples are the packaged out-of-domain
 texts (``offtopic.txt``), typed keystroke by keystroke as a debounced form sends them. Both go through
-the Suggester's own candidates and features; ``fit.py`` fits the scale and the thresholds. Seeded and
-numpy-only: the same KB and model give the same calibration.
+the Suggester's own candidates and features, computed once; ``fit.py`` refits the weights (pulled towards
+the packaged ones), then the scale and the thresholds. Seeded and numpy-only: the same KB and model give
+the same calibration.
 """
 
 from __future__ import annotations
@@ -85,46 +86,52 @@ def _save_cached(path: Path, vectors: np.ndarray) -> None:
         pass  # a cache only: a read-only index root still builds
 
 
-def add_examples(examples: fit.Examples, suggester: Suggester, base: Calibration,
-                 queries: Sequence[tuple[list[str], int | None]], offtopic: bool = False,
-                 cache_dir: Path | None = None) -> None:
-    """Each query's prefixes (texts, the article position that answers it or None) as examples."""
+def add_candidates(candidates: fit.Candidates, suggester: Suggester, base: Calibration,
+                   queries: Sequence[tuple[list[str], int | None]], offtopic: bool = False,
+                   cache_dir: Path | None = None) -> None:
+    """Each query's prefixes (texts, the article position that answers it or None) with their candidates."""
     understood = [(i, prefix, suggester.understand(prefix)) for i, (prefixes, _) in enumerate(queries)
                   for prefix in prefixes]
     understood = [(i, prefix, q) for i, prefix, q in understood if q is not None]
     texts = [q.text.strip() for _, _, q in understood]
     vectors = _encode_offtopic(suggester, texts, cache_dir) if offtopic else _encode(suggester, texts)
-    first = max(examples.query, default=-1) + 1
+    first = max(candidates.query, default=-1) + 1
     for (i, prefix, query), vector in zip(understood, vectors):
         positions, features, _ = suggester.candidate_features(query, vector)
         if not len(positions):
             continue
         gold = queries[i][1]
-        examples.add(base.logit(features), positions == gold, first + i, prefix == queries[i][0][-1],
-                     gold is not None)
+        candidates.add(features, positions == gold, base.logit(features), first + i, prefix == queries[i][0][-1],
+                       gold is not None)
 
 
-def cold_examples(suggester: Suggester, base: Calibration, seed: int = SEED,
-                  cache_dir: Path | None = None) -> tuple[fit.Examples, dict]:
+def cold_candidates(suggester: Suggester, base: Calibration, seed: int = SEED,
+                    cache_dir: Path | None = None) -> tuple[fit.Candidates, dict]:
     pseudo = pseudo_queries(suggester.snapshot, seed)
-    examples = fit.Examples()
-    add_examples(examples, suggester, base, [(typed_prefixes(q.text), q.position) for q in pseudo])
+    candidates = fit.Candidates()
+    add_candidates(candidates, suggester, base, [(typed_prefixes(q.text), q.position) for q in pseudo])
     negatives = offtopic_texts()
-    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in negatives], offtopic=True,
-                 cache_dir=cache_dir)
+    add_candidates(candidates, suggester, base, [(form_prefixes(t), None) for t in negatives], offtopic=True,
+                   cache_dir=cache_dir)
     kinds = {kind: sum(q.kind == kind for q in pseudo) for kind in ("title", "heading", "question")}
-    return examples, {"pseudo_queries": len(pseudo), "by_kind": kinds, "offtopic_texts": len(negatives),
-                      "examples": len(examples), "seed": seed}
+    return candidates, {"pseudo_queries": len(pseudo), "by_kind": kinds, "offtopic_texts": len(negatives),
+                        "examples": len(candidates), "seed": seed}
 
 
-def fit_examples(base: Calibration, examples: fit.Examples) -> tuple[Calibration, dict]:
-    """``base``'s weights rescaled for these examples, with their two thresholds."""
-    if not any(examples.answerable) or all(examples.answerable):
-        return base, {"fallback": "no answerable or no unanswerable example: the packaged scale and thresholds"}
+def fit_candidates(base: Calibration, candidates: fit.Candidates) -> tuple[Calibration, dict]:
+    """``base``'s weights refitted and rescaled for these examples, with their two thresholds."""
+    if not any(candidates.answerable) or all(candidates.answerable):
+        return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
+                                  "thresholds"}
+    coef = fit.listwise_weights(candidates, base.coef).astype(np.float32)
+    examples = candidates.scored(coef, base.intercept)
     slope, offset = fit.fit_scale(examples)
     chosen, reached = fit.thresholds(examples, slope, offset)
-    return base.rescaled(slope, offset, chosen), {"slope": round(slope, 4), "offset": round(offset, 4),
-                                                  "thresholds": chosen, "on_examples": reached}
+    weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
+    return weighted.rescaled(slope, offset, chosen), {
+        "weights": {"pull": fit.PULL if np.isfinite(fit.PULL) else None,
+                    "from": [round(float(c), 4) for c in base.coef], "to": [round(float(c), 4) for c in coef]},
+        "slope": round(slope, 4), "offset": round(offset, 4), "thresholds": chosen, "on_examples": reached}
 
 
 def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED,
@@ -132,8 +139,8 @@ def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int 
     """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest); ``cache_dir``: where
     the off-topic texts' vectors may be kept between processes."""
     base = base or Calibration.default()
-    examples, how = cold_examples(suggester, base, seed, cache_dir)
-    calibration, result = fit_examples(base, examples)
-    return calibration, {"source": "cold start", "method": "learning/coldstart.py: Platt scaling of the packaged "
-                         "weights and form/chat thresholds from the KB's pseudo-queries and packaged off-topic text",
-                         **how, **result}
+    candidates, how = cold_candidates(suggester, base, seed, cache_dir)
+    calibration, result = fit_candidates(base, candidates)
+    return calibration, {"source": "cold start", "method": "learning/coldstart.py: the packaged weights refitted "
+                         "listwise and Platt-scaled, form/chat thresholds, from the KB's pseudo-queries and packaged "
+                         "off-topic text", **how, **result}

@@ -1,4 +1,4 @@
-"""Warm calibration: refit a KB's score scale and thresholds from its own labelled history.
+"""Warm calibration: refit a KB's weights, score scale and thresholds from its own labelled history.
 
 Labels are (text a visitor typed, the article that answered it), from the service store:
 - resolved tickets with ``linked_articles`` (their title, answered by the first linked article the KB has);
@@ -21,7 +21,7 @@ from kbsuggest.rank.calibration import Calibration
 from kbsuggest.rank.suggester import Suggester
 from kbsuggest.store import Store
 from learning import fit
-from learning.coldstart import add_examples, fit_examples, form_prefixes, offtopic_texts
+from learning.coldstart import add_candidates, fit_candidates, form_prefixes, offtopic_texts
 from learning.pseudo import typed_prefixes
 
 MIN_LABELS = 30
@@ -60,12 +60,13 @@ def held_out(label: Label) -> bool:
     return int(hashlib.sha256(label.text.lower().encode()).hexdigest()[:8], 16) % 100 < HELD_OUT * 100
 
 
-def examples_of(suggester: Suggester, base: Calibration, labels: list[Label], prefixes=typed_prefixes) -> fit.Examples:
+def candidates_of(suggester: Suggester, base: Calibration, labels: list[Label],
+                  prefixes=typed_prefixes) -> fit.Candidates:
     position = {a.id: i for i, a in enumerate(suggester.articles)}
-    examples = fit.Examples()
-    add_examples(examples, suggester, base, [(prefixes(x.text), position[x.article_id]) for x in labels])
-    add_examples(examples, suggester, base, [(form_prefixes(t), None) for t in offtopic_texts()], offtopic=True)
-    return examples
+    candidates = fit.Candidates()
+    add_candidates(candidates, suggester, base, [(prefixes(x.text), position[x.article_id]) for x in labels])
+    add_candidates(candidates, suggester, base, [(form_prefixes(t), None) for t in offtopic_texts()], offtopic=True)
+    return candidates
 
 
 def measure(suggester: Suggester, calibration: Calibration, labels: list[Label]) -> dict:
@@ -109,7 +110,7 @@ def warm_fit(suggester: Suggester, labels: list[Label], min_labels: int = MIN_LA
     train = [x for x in labels if not held_out(x)]
     test = [x for x in labels if held_out(x)]
     base = Calibration.default()
-    calibration, result = fit_examples(base, examples_of(suggester, base, train))
+    calibration, result = fit_candidates(base, candidates_of(suggester, base, train))
     sources = {s: sum(x.source == s for x in labels) for s in ("ticket", "feedback", "opened")}
     return calibration, {"labels": len(labels), "by_source": sources, "train": len(train), "held_out": len(test),
                          "before": measure(suggester, suggester.calibration, test),

@@ -135,19 +135,20 @@ def test_evaluate_writes_reports_deterministically_and_compares(sample_index, tm
     metrics = json.loads((tmp_path / "one" / "metrics.json").read_text())
     assert sorted(metrics["systems"]) == ["bm25", "dense", "kbsuggest"]
     kb = metrics["systems"]["kbsuggest"]
-    # 43 of 44 on the full title with the hash embedder ("lost my phone with the authenticator app" misses
-    # lost-2fa-device: hashed words only match literally); with all-MiniLM-L6-v2 all 44 are in the top 3
-    assert kb["ranking"]["hit@3_100"]["micro"]["value"] == 0.9773
+    # 44 of 44 on the full title with the hash embedder: "lost my phone with the authenticator app" missed
+    # lost-2fa-device on the packaged weights (hashed words only match literally) and finds it once the KB's
+    # cold start has refitted them towards its lexical evidence; with all-MiniLM-L6-v2 all 44 are in the top 3
+    assert kb["ranking"]["hit@3_100"]["micro"]["value"] == 1.0
     # the KB's own form threshold, fitted when it was indexed
     assert kb["threshold"]["configured"] == read_calibration(resolve(kb_dir(sample_index, "default")))["thresholds"]["form"]
     html = (tmp_path / "one" / "report.html").read_text()
     assert html.count("<svg") == 3 and "<script" not in html and "http" not in html.split("<body>")[0]
-    assert "| kbsuggest | 0.841 |" in (tmp_path / "one" / "report.md").read_text()
+    assert "| kbsuggest | 0.864 |" in (tmp_path / "one" / "report.md").read_text()
 
     compare = run(sample_index, db, "--compare")
     assert compare.exit_code == 0
     assert compare.stdout.splitlines()[0] == "| run | #1 | #2 |"
-    assert "| hit@3 100% | 0.977 | 0.977 |" in compare.stdout
+    assert "| hit@3 100% | 1.000 | 1.000 |" in compare.stdout
     missing = run(sample_index, db, "--compare", "--runs", "1,7")
     assert (missing.exit_code, missing.stderr.count("\n")) == (1, 1)
     assert "no evaluation run with id 7" in missing.stderr

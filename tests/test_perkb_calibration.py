@@ -54,6 +54,13 @@ def test_cold_start_fit_is_deterministic(tmp_path):
     assert how["pseudo_queries"] == 26 and how["by_kind"] == {"title": 9, "heading": 15, "question": 2}
     assert data["thresholds"] == how["thresholds"] and set(data["thresholds"]) == {"form", "chat"}
     assert data["thresholds"]["chat"] >= data["thresholds"]["form"]  # the chat is never less strict
+    # the weights were refitted from the packaged ones (their ranking is this KB's own), then scaled
+    assert how["weights"]["pull"] == fit.PULL and how["weights"]["from"] == Calibration.default().to_dict()["coef"]
+    assert how["weights"]["to"] != how["weights"]["from"]
+    assert np.allclose(np.array(data["coef"]) / how["slope"], how["weights"]["to"], atol=1e-3)
+    info = CliRunner().invoke(main, ["--index-dir", str(first.index_dir), "--embedder", "hash", "info"],
+                              env={"KBSUGGEST_DB_PATH": str(first.db_path)})
+    assert f"(refitted from the packaged ones, pull {fit.PULL}, then scaled)" in info.output, info.output
 
 
 def test_offtopic_vectors_are_kept_on_disk_for_the_next_build_process(tmp_path, monkeypatch):
@@ -129,6 +136,37 @@ def test_platt_scaling_reaches_the_optimum_where_a_full_newton_step_diverges():
     gradient = X.T @ (w * (fit.sigmoid(X @ [slope, offset]) - y)) + fit.L2 * np.array([slope - 1, offset])
     assert np.abs(gradient).max() < 1e-8  # the (unique, L2-regularised) optimum
     assert (round(slope, 4), round(offset, 4)) == (0.6342, -2.0337)
+
+
+def test_weights_are_refitted_towards_what_answers_this_kb():
+    # Two features; the packaged weights trust the first, but on this KB the second tells the answer apart.
+    candidates = fit.Candidates()
+    for q in range(6):
+        features = np.array([[0.5, 1.0], [0.9, 0.1], [0.4, 0.2]])  # the answer first, a decoy with more of f0
+        candidates.add(features, np.array([True, False, False]), features @ [3.0, 0.5], q, q % 2 == 0, True)
+    candidates.add(np.array([[0.9, 0.9]]), np.array([False]), np.array([3.0]), 6, True, False)  # not fitted on
+    coef0 = np.array([3.0, 0.5])
+    coef = fit.listwise_weights(candidates, coef0, pull=0.1)
+    F = np.array([[0.5, 1.0], [0.9, 0.1], [0.4, 0.2]])
+    assert np.argmax(F @ coef0) == 1 and np.argmax(F @ coef) == 0  # the decoy ranked first; now the answer
+    assert (round(float(coef[0]), 4), round(float(coef[1]), 4)) == (2.3632, 2.6586)
+    # the (unique, L2-regularised) optimum: softmax loss gradient + pull * (coef - coef0) is zero
+    p = np.exp(F @ coef) / np.exp(F @ coef).sum()
+    assert np.abs(F.T @ p - F[0] + 0.1 * (coef - coef0)).max() < 1e-8
+    assert np.allclose(fit.listwise_weights(candidates, coef0, pull=1e6), coef0, atol=1e-4)  # held by the pull
+    assert np.array_equal(fit.listwise_weights(fit.Candidates(), coef0), coef0)  # nothing to fit on
+
+
+def test_candidates_keep_the_best_and_the_answer():
+    candidates = fit.Candidates()
+    n = fit.KEEP + 10
+    features = np.arange(n, dtype=float)[:, None]
+    correct = np.zeros(n, bool)
+    correct[0] = True  # ranked last by the base logits
+    candidates.add(features, correct, features[:, 0], 0, True, True)
+    assert len(candidates.features[0]) == fit.KEEP + 1 and candidates.correct[0][-1]
+    examples = candidates.scored(np.array([1.0]), 0.0)
+    assert examples.logits[0].tolist() == [n - 1, n - 2, n - 3] and not examples.correct[0].any()
 
 
 def test_mode_picks_the_threshold_and_unknown_modes_are_422(tmp_path):
