@@ -22,10 +22,10 @@ def _row(name: str, m: dict) -> str:
 @kb_option
 @click.pass_obj
 def calibrate(obj: CLIContext, min_labels: int | None, dry_run: bool, kb: str) -> None:
-    """Refit KB --kb's score scale and form/chat thresholds from its resolved tickets with linked_articles,
-    helpful feedback and opened articles; report before/after on a held-out 30 %; publish it as a new version.
-    The fit is kept in the KB's index directory (calibration.warm.json) and every reindex uses it until the
-    next fit."""
+    """Refit KB --kb's feature weights, score scale and form/chat thresholds from its resolved tickets with
+    linked_articles, helpful feedback and opened articles; report before/after on a held-out 30 %; publish it
+    as a new version. The fit is kept in the KB's index directory (calibration.warm.json) and every reindex
+    uses it until the next fit."""
     import datetime as dt
 
     from indexing.calibrate import publish_calibration
