@@ -94,4 +94,5 @@ def summarize(tickets: Sequence[Ticket], traces: Sequence[Trace], threshold: flo
         out["ece"] = None if ece is None else round(ece, 4)
         out["ece_n"] = len(scores)
         out["precision"] = _mean([float(x) for x in labels])  # of every card shown
+        out["mean_score"] = _mean(scores)  # above ``precision``: the scores promise more than the cards deliver
     return out

@@ -114,6 +114,7 @@ def test_a_chat_is_judged_on_whole_messages_only():
     whole = summarize([ticket, unanswerable], [trace, early], 0.5, {"u": "own"}, rankings, whole=True)
     assert (prefixes["false"]["all"], prefixes["ece_n"], prefixes["precision"]) == (1.0, 4, 0.25)
     # a chat never sends "zzz" or "abcde": one card shown, a at 0.8, and it answers
-    assert (whole["false"]["all"], whole["ece_n"], whole["precision"]) == (0.0, 1, 1.0)
+    assert (whole["false"]["all"], whole["ece_n"], whole["precision"], whole["mean_score"]) == (0.0, 1, 1.0, 0.8)
+    assert prefixes["mean_score"] == round((0.6 + 0.5 + 0.8 + 0.55) / 4, 4)  # promises 0.61, delivers 0.25
     assert whole["ece"] == pytest.approx(0.2, abs=1e-12)
     assert whole["hit@3_50"] == prefixes["hit@3_50"] == 0.0  # a share typed is still that prefix as a message
