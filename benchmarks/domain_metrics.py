@@ -18,25 +18,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from evaluation.metrics import expected_calibration_error
 from evaluation.replay import PERCENTS, Ranking, Trace, typed_length
 from kbsuggest.domain import Ticket
 
 SHOWN = 3  # suggestions the widget shows
-BINS = 10
-
-
-def expected_calibration_error(scores: Sequence[float], labels: Sequence[bool], bins: int = BINS) -> float | None:
-    """sum over equal-width bins of [0, 1] of (share of items in the bin) x |mean label - mean score|.
-    A score of exactly 1 falls in the last bin. None without items."""
-    scores, labels = np.asarray(scores, float), np.asarray(labels, float)
-    if not len(scores):
-        return None
-    which = np.minimum((scores * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in np.unique(which):
-        inside = which == b
-        total += inside.sum() / len(scores) * abs(labels[inside].mean() - scores[inside].mean())
-    return total
 
 
 def _shown(score: float, threshold: float | None) -> bool:

@@ -7,6 +7,7 @@ Definitions (the issue's; see evaluation/README.md):
 - potential deflection rate: answerable tickets whose resolving article was shown (in the top 3 while the
   best score is at or above the threshold: the form's policy) at some prefix before the title was finished.
 - false-suggestion rate: unanswerable tickets shown anything at or above the threshold at any prefix.
+- expected calibration error (ECE) of scores against whether each item answers: 10 equal-width bins.
 The resolving article is any of the ticket's ``linked_articles`` (the best-ranked one counts).
 Micro averages weigh tickets; macro averages weigh resolving articles equally (a ticket with several
 counts for its first). 95% CIs are
@@ -30,6 +31,19 @@ SEED = 20261123
 RESAMPLES = 1000
 CURVE_PERCENTS = tuple(range(10, 101, 5))  # x axis of the hit@3-vs-typed chart
 
+
+def expected_calibration_error(scores: Sequence[float], labels: Sequence[bool], bins: int = 10) -> float | None:
+    """sum over equal-width bins of [0, 1] of (share of items in the bin) x |mean label - mean score|.
+    A score of exactly 1 falls in the last bin. None without items."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, float)
+    if not len(scores):
+        return None
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in np.unique(which):
+        inside = which == b
+        total += inside.sum() / len(scores) * abs(labels[inside].mean() - scores[inside].mean())
+    return total
 
 def bootstrap(values: np.ndarray) -> dict:
     """Mean with a 95% percentile-bootstrap interval; identical for identical input."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evaluation.metrics import expected_calibration_error
 from kbsuggest.errors import KBSuggestError
 from kbsuggest.rank.calibration import Calibration
 from kbsuggest.rank.suggester import Suggester
@@ -92,13 +93,7 @@ def measure(suggester: Suggester, calibration: Calibration, labels: list[Label])
     return {"form_threshold": round(form, 4), "chat_threshold": round(chat, 4),
             "form_recall": round(hits / len(labels), 4) if labels else None,
             "chat_precision": round(right / cards, 4) if cards else None,
-            "ece": None if not scores else round(ece(np.array(scores), np.array(labels_shown)), 4)}
-
-
-def ece(scores: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    which = np.minimum((scores * bins).astype(int), bins - 1)
-    return float(sum((which == b).mean() * abs(labels[which == b].mean() - scores[which == b].mean())
-                     for b in np.unique(which)))
+            "ece": None if not scores else round(expected_calibration_error(scores, labels_shown), 4)}
 
 
 def warm_fit(suggester: Suggester, labels: list[Label], min_labels: int = MIN_LABELS) -> tuple[Calibration, dict]:
