@@ -10,8 +10,8 @@ On examples of the KB (pseudo-queries at cold start, labelled history when warm)
   until it lowers the loss (a full Newton step can oscillate and diverge on these examples);
 - **form threshold**: the lowest score at which at most ``FORM_MAX_FALSE`` of the out-of-domain texts show
   anything at any prefix typed (recall is as high as that allows);
-- **chat threshold**: the lowest score at which the first suggestion of a whole message answers it with
-  precision at least ``CHAT_PRECISION`` (out-of-domain messages count as wrong), and at most
+- **chat threshold**: the lowest score at which the cards a whole message shows (up to ``SHOWN``) answer it
+  with precision at least ``CHAT_PRECISION`` (out-of-domain messages count as wrong), and at most
   ``CHAT_MAX_FALSE`` of the out-of-domain messages show anything; never below the form's.
 Answerable and out-of-domain examples weigh the same in total (a declared prior of half and half).
 """
