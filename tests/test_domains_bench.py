@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -118,3 +119,25 @@ def test_a_chat_is_judged_on_whole_messages_only():
     assert prefixes["mean_score"] == round((0.6 + 0.5 + 0.8 + 0.55) / 4, 4)  # promises 0.61, delivers 0.25
     assert whole["ece"] == pytest.approx(0.2, abs=1e-12)
     assert whole["hit@3_50"] == prefixes["hit@3_50"] == 0.0  # a share typed is still that prefix as a message
+
+
+def test_choose_pull_picks_on_the_other_groups_and_reports_held_out(tmp_path, capsys, monkeypatch):
+    import choose_pull
+
+    def run(pull: str, scores: dict[str, float]) -> Path:
+        row = choose_pull.SHIPPED + " form"
+        domains = {name: {"group": name.split("-")[0], "systems": {row: {k: value for k in choose_pull.TYPED}}}
+                   for name, value in scores.items()}
+        path = tmp_path / f"pull-{pull}.json"
+        path.write_text(json.dumps({"config": {"pull": pull}, "domains": domains}))
+        return path
+
+    # a-1 and a-2 are one group: each is held out with the other, so only b decides for them
+    runs = [run("0.1", {"a-1": 0.9, "a-2": 0.9, "b": 0.2}), run("0.3", {"a-1": 0.5, "a-2": 0.5, "b": 0.4})]
+    monkeypatch.setattr(sys, "argv", ["choose_pull.py", *map(str, runs)])
+    assert choose_pull.main() == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "| a-1 | 0.3 | 0.500 | 0.500 | 0.500 |" in lines and "| b | 0.1 | 0.200 | 0.200 | 0.200 |" in lines
+    assert "| mean, held out | | 0.400 | 0.400 | 0.400 |" in lines
+    monkeypatch.setattr(sys, "argv", ["choose_pull.py", str(runs[0])])
+    assert choose_pull.main() == 1  # one run: nothing to choose between
