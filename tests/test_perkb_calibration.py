@@ -155,6 +155,7 @@ def test_weights_are_refitted_towards_what_answers_this_kb():
     assert np.abs(F.T @ p - F[0] + 0.1 * (coef - coef0)).max() < 1e-8
     assert np.allclose(fit.listwise_weights(candidates, coef0, pull=1e6), coef0, atol=1e-4)  # held by the pull
     assert np.array_equal(fit.listwise_weights(fit.Candidates(), coef0), coef0)  # nothing to fit on
+    assert np.array_equal(fit.listwise_weights(candidates, coef0, pull=float("inf")), coef0)  # --pull inf: no refit
 
 
 def test_candidates_keep_the_best_and_the_answer():
