@@ -208,7 +208,8 @@ class Suggester:
         s = self.snapshot
         _, rows = s.index.search(vector, min(ANN_DEPTH, s.manifest.chunk_count))
         found = [s.chunk_article[rows[0][rows[0] >= 0]]]
-        weights = self.calibration.coef[[FEATURES.index("title_cov"), FEATURES.index("text_cov")]]
+        # a KB's own fit may weigh a coverage below 0: candidates are still the articles with the most evidence
+        weights = np.maximum(self.calibration.coef[[FEATURES.index("title_cov"), FEATURES.index("text_cov")]], 0.0)
         lexical_score = np.where(allowed, coverage["title"] * weights[0] + coverage["text"] * weights[1], -1.0)
         found.append(np.argpartition(-lexical_score, min(LEXICAL_CANDIDATES, s.size) - 1)[:LEXICAL_CANDIDATES])
         if s.centroid_index is not None:
