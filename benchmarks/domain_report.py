@@ -8,11 +8,11 @@ from evaluation.replay import PERCENTS
 
 BAR_MARGIN = {30: 0.05, 50: 0.05, 100: 0.03}  # what kbsuggest must beat the strongest peer by
 SHIPPED_NOTE = ("`kbsuggest shipped` is what a customer gets: the per-KB calibration `kbsuggest index` fits with no "
-                "labels (learning/coldstart.py: the KB's own pseudo-queries and packaged off-topic text refit the feature "
-                "weights, then give the score scale and the form and chat thresholds), here from feature weights fitted "
-                "on the other domains only, so every shipped row is held out. A chat row is judged on whole messages. "
-                "The `bound` row fits the form threshold on the held-out domain's own unanswerable queries: not "
-                "shippable, the best a label-free threshold could do at that false-suggestion rate. `per-KB, packaged weights (as indexed)` is the same on the packaged "
+                "labels (learning/coldstart.py: the KB's own pseudo-queries and packaged off-topic text refit the "
+                "feature weights, then give the score scale and the form and chat thresholds), here from feature "
+                "weights fitted on the other domains only, so every shipped row is held out. A chat row is judged on "
+                "whole messages. The `bound` row fits the form threshold on the held-out domain's own unanswerable "
+                "queries: not shippable, the best a label-free threshold could do at that false-suggestion rate. `per-KB, packaged weights (as indexed)` is the same on the packaged "
                 "weights (fitted on StackFAQ + BANKING77 train: its stackfaq row is not held out). `packaged calibration "
                 "@{t:g}` is main before this change (one calibration and threshold for every KB). `held-out fit` rows "
                 "are fitted (weights, scale and threshold) on the other domains' labelled queries. Peers rank whole articles and have no threshold: they show "

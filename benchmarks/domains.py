@@ -193,7 +193,8 @@ def main() -> int:
     embedder.flush()
     report = {
         "config": {"model": embedder.name, "model_file": embedder.model_file, "quick": args.quick,
-                   "packaged_min_score": PACKAGED_MIN_SCORE, "pull": args.pull if np.isfinite(args.pull) else "inf", "peers": peers, "domains": chosen,
+                   "packaged_min_score": PACKAGED_MIN_SCORE, "pull": args.pull if np.isfinite(args.pull) else "inf",
+                   "peers": peers, "domains": chosen,
                    "fitted_on_all_of": names},
         "embeddings": {"cached_before": cached, "embedded_now": embedder.embedded},
         "seconds": {"total": round(time.perf_counter() - started, 1), **timings},
