@@ -5,8 +5,9 @@ Labels are (text a visitor typed, the article that answered it), from the servic
 - widget ``feedback`` events with ``helpful: true`` and ``article_opened`` events (their query and article).
 Duplicates count once. A deterministic 30 % of the texts (by hash) is held out: the fit sees the rest
 (typed at 30/50/70/100 %, with the packaged off-topic texts as unanswerable, as at cold start), and the
-report compares the KB's current calibration with the new one on the held-out part. Below
-``MIN_LABELS`` labels the fit is refused: a few clicks would move the thresholds by noise.
+report compares the KB's current calibration with the new one on the held-out part; ``regression`` says
+when the new one must not be published. Below ``MIN_LABELS`` labels the fit is refused: a few clicks
+would move the thresholds by noise.
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ def measure(suggester: Suggester, calibration: Calibration, labels: list[Label])
             "form_recall": round(hits / len(labels), 4) if labels else None,
             "chat_precision": round(right / cards, 4) if cards else None,
             "ece": None if not scores else round(expected_calibration_error(scores, labels_shown), 4)}
+
+
+def regression(before: dict, after: dict) -> str | None:
+    """Why a new fit must not replace the current one: on the held-out part, fewer texts find their article in
+    the form's top 3 (what a customer sees; the fit also reorders articles now). None when it does as well."""
+    was, now = before.get("form_recall"), after.get("form_recall")
+    if was is not None and now is not None and now < was:
+        return f"on the held-out part, form recall falls from {was:.3f} to {now:.3f}"
+    return None
 
 
 def warm_fit(suggester: Suggester, labels: list[Label], min_labels: int = MIN_LABELS) -> tuple[Calibration, dict]:

@@ -238,3 +238,29 @@ def test_calibrate_publishes_a_warm_fit_that_survives_reindexing(tmp_path):
     assert read_calibration(snapshot_dir(settings)) == warm["calibration"]
     info = CliRunner().invoke(main, [*args, "info"], env=env)
     assert "calibration warm (kbsuggest calibrate): thresholds form" in info.output
+
+
+def test_calibrate_keeps_the_current_fit_when_the_held_out_part_is_worse(tmp_path, monkeypatch):
+    from learning import warm
+
+    settings = build(tmp_path)
+    open_store(settings).write_tickets("default", labelled_tickets(40))
+    real = warm.warm_fit
+
+    def worse(*args, **kwargs):  # the real fit, reported as losing on its held-out part
+        calibration, how = real(*args, **kwargs)
+        return calibration, {**how, "before": {**how["before"], "form_recall": 0.9},
+                             "after": {**how["after"], "form_recall": 0.5}}
+
+    monkeypatch.setattr(warm, "warm_fit", worse)
+    args = ["--index-dir", str(settings.index_dir), "--embedder", "hash", "calibrate"]
+    env = {"KBSUGGEST_DB_PATH": str(settings.db_path)}
+    refused = CliRunner().invoke(main, args, env=env)
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[-1] == ("error: nothing stored: on the held-out part, form recall falls from "
+                                               "0.900 to 0.500; the current calibration stays (--force publishes anyway)")
+    assert not (kb_dir(settings.index_dir, "default") / WARM_CALIBRATION_FILE).exists()
+    assert snapshot_dir(settings).name == "v000001"  # nothing published
+    forced = CliRunner().invoke(main, [*args, "--force"], env=env)
+    assert forced.exit_code == 0 and forced.output.splitlines()[-1].endswith("published v000002")
+    assert warm.regression({"form_recall": 0.5}, {"form_recall": 0.5}) is None  # as good: published

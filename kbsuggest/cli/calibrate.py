@@ -19,20 +19,22 @@ def _row(name: str, m: dict) -> str:
 @click.option("--min-labels", type=click.IntRange(min=1), default=None,
               help="Refuse below this many labels [default: 30].")
 @click.option("--dry-run", is_flag=True, help="Report before/after without storing or publishing the fit.")
+@click.option("--force", is_flag=True, help="Publish the fit even when the held-out part shows it worse.")
 @kb_option
 @click.pass_obj
-def calibrate(obj: CLIContext, min_labels: int | None, dry_run: bool, kb: str) -> None:
+def calibrate(obj: CLIContext, min_labels: int | None, dry_run: bool, force: bool, kb: str) -> None:
     """Refit KB --kb's feature weights, score scale and form/chat thresholds from its resolved tickets with
     linked_articles, helpful feedback and opened articles; report before/after on a held-out 30 %; publish it
-    as a new version. The fit is kept in the KB's index directory (calibration.warm.json) and every reindex
-    uses it until the next fit."""
+    as a new version unless it is worse there (--force publishes anyway). The fit is kept in the KB's index
+    directory (calibration.warm.json) and every reindex uses it until the next fit."""
     import datetime as dt
 
     from indexing.calibrate import publish_calibration
     from kbsuggest.index.format import WARM_CALIBRATION_FILE
     from kbsuggest.index.versions import kb_dir
     from kbsuggest.kbs.load import load_suggester
-    from learning.warm import MIN_LABELS, history_labels, warm_fit
+    from kbsuggest.errors import KBSuggestError
+    from learning.warm import MIN_LABELS, history_labels, regression, warm_fit
 
     settings = obj.settings()
     name = obj.kb(kb, settings).name
@@ -51,6 +53,8 @@ def calibrate(obj: CLIContext, min_labels: int | None, dry_run: bool, kb: str) -
     if dry_run:
         click.echo("dry run: nothing stored")
         return
+    if (why := regression(how["before"], how["after"])) and not force:
+        raise KBSuggestError(f"nothing stored: {why}; the current calibration stays (--force publishes anyway)")
     data = calibration.to_dict(fitted_on=f"kbsuggest calibrate on {how['train']} labels of KB {name!r}")
     version = publish_calibration(settings, name, data, how, suggester.embedder.name)
     click.echo(f"stored in {kb_dir(settings.index_dir, name) / WARM_CALIBRATION_FILE} (kept by every reindex until "
