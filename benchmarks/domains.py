@@ -49,7 +49,6 @@ from kbsuggest.rank.calibration import GATED, Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
 from learning.coldstart import cold_start  # noqa: E402
 from learning import fit  # noqa: E402
-from learning.fit import FORM_MAX_FALSE, quantile_threshold  # noqa: E402
 
 OUT = HERE / "out"
 PEERS = ("bm25", "dense", "tantivy", "txtai")
@@ -102,13 +101,13 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str]) -> dict:
     # fitted without labels could reach at best.
     worst = [np.nanmax(np.asarray(tr.top, float), initial=0.0) for x, tr in zip(b.tickets, traces["shipped"])
              if not x.answerable]
-    oracle = quantile_threshold(np.asarray(worst), FORM_MAX_FALSE)
+    oracle = fit.quantile_threshold(np.asarray(worst), fit.FORM_MAX_FALSE)
     systems = dict([
         row(f"{SHIPPED} form", "shipped", cold["form"], gate=GATED["form"]),
         row(f"{SHIPPED} form, threshold per card (before)", "shipped", cold["form"]),
         row(f"{SHIPPED} chat", "shipped", cold["chat"], whole=True),
         row(f"{SHIPPED} @0", "shipped", 0.0),
-        row(f"{ORACLE} ({FORM_MAX_FALSE:g})", "shipped", oracle, gate=GATED["form"]),
+        row(f"{ORACLE} ({fit.FORM_MAX_FALSE:g})", "shipped", oracle, gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"], gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"], whole=True),
         row(f"kbsuggest packaged calibration @{PACKAGED_MIN_SCORE:g} (main before per-KB)", "packaged", PACKAGED_MIN_SCORE),

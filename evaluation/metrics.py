@@ -45,6 +45,7 @@ def expected_calibration_error(scores: Sequence[float], labels: Sequence[bool], 
         total += inside.sum() / len(scores) * abs(labels[inside].mean() - scores[inside].mean())
     return total
 
+
 def bootstrap(values: np.ndarray) -> dict:
     """Mean with a 95% percentile-bootstrap interval; identical for identical input."""
     values = np.asarray(values, dtype=float)

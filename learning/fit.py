@@ -52,9 +52,11 @@ class Candidates:
     def add(self, features: np.ndarray, correct: np.ndarray, base_logits: np.ndarray, query: int, whole: bool,
             answerable: bool) -> None:
         order = np.argsort(-base_logits, kind="stable")
-        keep = np.concatenate([order[:KEEP], [i for i in order[KEEP:] if correct[i]]]).astype(np.int64)
+        correct = np.asarray(correct, bool)
+        rest = order[KEEP:]
+        keep = np.concatenate([order[:KEEP], rest[correct[rest]]])
         self.features.append(np.asarray(features, np.float64)[keep])
-        self.correct.append(np.asarray(correct, bool)[keep])
+        self.correct.append(correct[keep])
         self.query.append(query)
         self.whole.append(whole)
         self.answerable.append(answerable)

@@ -163,10 +163,10 @@ def show_calibration(how: dict, data: dict | None) -> None:
                    + (f" ({how.get('pseudo_queries')} pseudo-queries: {kinds}; {how.get('offtopic_texts')} off-topic "
                       f"texts; seed {how.get('seed')})" if "pseudo_queries" in how else "")
                    + (f" ({how['labels']} labels, fitted {how.get('fitted_at', '')})" if "labels" in how else ""))
-    refit = how.get("weights") or {}
+    pull = (how.get("weights") or {}).get("pull")
     click.echo("            weights " + ", ".join(f"{f} {c:.3f}" for f, c in zip(FEATURES, calibration.coef.tolist()))
                + f", intercept {calibration.intercept:.3f}"
-               + (f" (refitted from the packaged ones, pull {refit['pull']}, then scaled)" if refit.get("pull") else ""))
+               + (f" (refitted from the packaged ones, pull {pull}, then scaled)" if pull else ""))
 
 
 # Commands of the offline jobs live beside their code and are registered here, one line each.
