@@ -47,8 +47,10 @@ class Query:
 class Vocabulary:
     """Words of the KB with their document frequency; prefix completion and typo repair."""
 
-    def __init__(self, documents: Iterable[str | list[str]]) -> None:
-        """``documents``: texts, or their ``tokens`` already (a loaded KB tokenizes each article once)."""
+    def __init__(self, documents: Iterable[str | list[str]], stop_words: frozenset[str] = STOP_WORDS) -> None:
+        """``documents``: texts, or their ``tokens`` already (a loaded KB tokenizes each article once);
+        ``stop_words``: the words of the KB's languages that carry no topic (``language.py``)."""
+        self.stop_words = stop_words
         postings: dict[str, list[int]] = {}
         sequences: list[list[str]] = []
         for position, text in enumerate(documents):
@@ -152,7 +154,8 @@ class Vocabulary:
             pieces.append(text[cursor:match.start()] + shown)
             cursor = match.end()
             previous = alternatives[0] if alternatives else word
-            if word not in STOP_WORDS or (alternatives and alternatives[0] not in STOP_WORDS and shown != match.group()):
+            stop = self.stop_words
+            if word not in stop or (alternatives and alternatives[0] not in stop and shown != match.group()):
                 content = True
                 terms.append(alternatives)  # () for a word the KB lacks: it still counts against coverage
         pieces.append(text[cursor:])

@@ -30,6 +30,7 @@ from kbsuggest.index.format import centroids_of
 from kbsuggest.index.snapshot import Snapshot
 from kbsuggest.rank.calibration import FEATURES, GATED, MODES, Calibration
 from kbsuggest.rank.highlight import Highlighter
+from kbsuggest.rank.language import kb_stop_words, stems
 from kbsuggest.rank.lexical import LexicalIndex
 from kbsuggest.rank.locales import Locales
 from kbsuggest.rank.query import Query
@@ -100,9 +101,11 @@ class Suggester:
                                            policy.default_locale) for audience in (False, True)}
         self._snippets = [make_snippet(body, policy.snippet_chars) for body in s.bodies]
         titles, texts = self._tokens()
-        self.lexical = LexicalIndex(titles, texts)
+        languages = (kb_stop_words(a.locale for a in s.articles), stems(zip(self._locale.tolist(), texts)))
+        self.lexical = LexicalIndex(titles, texts, languages[1], languages[0])
         self.public_lexical = self.lexical if self._public.all() else LexicalIndex(
-            *([words if self._public[i] else [] for i, words in enumerate(field)] for field in (titles, texts)))
+            *([words if self._public[i] else [] for i, words in enumerate(field)] for field in (titles, texts)),
+            languages[1], languages[0])
         self._embed_query = embed_query or getattr(embedder, "encode_one", None) or (lambda t: embedder.encode([t]))
         self._memory = (s.memory_bytes() + self._centroids.nbytes + sum(map(len, self._snippets))
                         + self.lexical.memory_bytes()
