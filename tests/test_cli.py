@@ -33,6 +33,7 @@ def test_index_suggest_info(tmp_path):
     result = run("--index-dir", index, "info")
     assert "articles    10   chunks 29" in result.output
     assert "audience    public 9, internal 1" in result.output
+    assert "languages   de: stop words, stems; en: stop words, stems\n" in result.output
 
 
 def test_index_lists_warnings_per_file(tmp_path):

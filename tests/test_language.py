@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbsuggest.rank.language import kb_stop_words, language_of, stems
+from kbsuggest.rank.language import kb_stop_words, language_of, stems, support
 from kbsuggest.rank.lexical import LexicalIndex
 from kbsuggest.rank.tokens import STOP_WORDS, tokens
 
@@ -14,6 +14,9 @@ def test_a_kb_skips_the_stop_words_of_each_of_its_languages():
     assert kb_stop_words(["en"]) == STOP_WORDS
     assert kb_stop_words(["xx"]) == STOP_WORDS  # a language with no list: English's only
     assert language_of("pt_BR") == "pt"
+    assert support(["de-DE", "en", "ja", "xx", "de"]) == [
+        "de: stop words, stems", "en: stop words, stems", "ja: stop words",  # Snowball has no Japanese
+        "xx: English stop words only, no stems"]
 
 
 def test_words_are_stemmed_in_the_language_of_the_article_that_uses_them():

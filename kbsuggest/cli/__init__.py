@@ -131,6 +131,7 @@ def info(obj: CLIContext, kb: str) -> None:
     from kbsuggest.index import kbdb
     from kbsuggest.index.format import read_calibration, read_manifest
     from kbsuggest.index.versions import kb_dir, list_kbs, resolve, version_names
+    from kbsuggest.rank.language import support
 
     settings = obj.settings()
     directory = resolve(kb_dir(settings.index_dir, obj.kb(kb, settings).name))
@@ -145,9 +146,11 @@ def info(obj: CLIContext, kb: str) -> None:
     click.echo(f"built       {manifest.created_at} by kbsuggest {manifest.kbsuggest_version}")
     click.echo(f"articles    {manifest.article_count}   chunks {manifest.chunk_count}")
     show_calibration(manifest.calibration, read_calibration(directory))
-    for column in ("audience", "locale", "product"):
-        counts = kbdb.counts_by(directory, column)
-        echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in counts))
+    counts = {column: kbdb.counts_by(directory, column) for column in ("audience", "locale", "product")}
+    for column, values in counts.items():
+        echo(f"{column:<11} " + ", ".join(f"{value or '-'} {n}" for value, n in values))
+    # what lexical matching knows of those locales' languages (kbsuggest/rank/language.py)
+    echo("languages   " + "; ".join(support(value or "" for value, _ in counts["locale"])))
 
 
 def show_calibration(how: dict, data: dict | None) -> None:

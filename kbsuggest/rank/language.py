@@ -43,6 +43,16 @@ def stemmer_of(language: str) -> Callable[[list[str]], list[str]] | None:
     return Stemmer.Stemmer(name).stemWords if name in Stemmer.algorithms() else None
 
 
+def support(locales: Iterable[str]) -> list[str]:
+    """What lexical matching knows of each language of ``locales`` (``kbsuggest info``): "de: stop words, stems"."""
+    out = []
+    for language in sorted({language_of(locale) for locale in locales}):
+        known = [what for what, has in (("stop words", stop_words_of(language)), ("stems", stemmer_of(language)))
+                 if has]
+        out.append(f"{language or '-'}: {', '.join(known) if known else 'English stop words only, no stems'}")
+    return out
+
+
 def kb_stop_words(locales: Iterable[str]) -> frozenset[str]:
     """Stop words of a KB: English (the project's list) and those of each of its articles' languages."""
     return STOP_WORDS.union(*(stop_words_of(language_of(locale)) for locale in set(locales)))
