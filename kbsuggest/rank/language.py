@@ -36,18 +36,27 @@ def stop_words_of(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def stemmer_of(language: str) -> Callable[[list[str]], list[str]] | None:
+def snowball_name(language: str) -> str | None:
+    """The Snowball algorithm of ``language`` (``de`` -> ``german``), or None when Snowball has none."""
     import Stemmer
     from stop_words import LANGUAGE_MAPPING
     name = LANGUAGE_MAPPING.get(language)
-    return Stemmer.Stemmer(name).stemWords if name in Stemmer.algorithms() else None
+    return name if name in Stemmer.algorithms() else None
+
+
+def stemmer_of(language: str) -> Callable[[list[str]], list[str]] | None:
+    """A new stemmer of ``language`` (words -> stems): PyStemmer's objects are not thread-safe, and KBs load
+    in several threads (kbsuggest/kbs/registry.py), so none is shared."""
+    import Stemmer
+    name = snowball_name(language)
+    return Stemmer.Stemmer(name).stemWords if name else None
 
 
 def support(locales: Iterable[str]) -> list[str]:
     """What lexical matching knows of each language of ``locales`` (``kbsuggest info``): "de: stop words, stems"."""
     out = []
     for language in sorted({language_of(locale) for locale in locales}):
-        known = [what for what, has in (("stop words", stop_words_of(language)), ("stems", stemmer_of(language)))
+        known = [what for what, has in (("stop words", stop_words_of(language)), ("stems", snowball_name(language)))
                  if has]
         out.append(f"{language or '-'}: {', '.join(known) if known else 'English stop words only, no stems'}")
     return out
@@ -61,8 +70,12 @@ def kb_stop_words(locales: Iterable[str]) -> frozenset[str]:
 def stems(words_by_article: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
     """word -> stem, for every word of (locale, words) per article; the first article using a word decides."""
     out: dict[str, str] = {}
+    stemmers: dict[str, Callable[[list[str]], list[str]] | None] = {}
     for locale, words in words_by_article:
         new = [w for w in dict.fromkeys(words) if w not in out]
-        stem = stemmer_of(language_of(locale))
+        language = language_of(locale)
+        if language not in stemmers:
+            stemmers[language] = stemmer_of(language)
+        stem = stemmers[language]
         out.update(zip(new, stem(new) if stem else new))
     return out
