@@ -39,8 +39,10 @@ class LexicalIndex:
         for position, text in enumerate(titles):
             for word in {self.stem(w) for w in (text if isinstance(text, list) else tokens(text))}:
                 titles_postings[word].append(position)
+        # the vocabulary's postings by word become the text field's by stem (it reads none of them itself)
+        surface, self.vocabulary.postings = self.vocabulary.postings, {}
         by_stem: dict[str, list[np.ndarray]] = defaultdict(list)
-        for word, hits in self.vocabulary.postings.items():
+        for word, hits in surface.items():
             by_stem[self.stem(word)].append(hits)
         text_postings = {w: h[0] if len(h) == 1 else np.unique(np.concatenate(h)) for w, h in by_stem.items()}
         self._postings = {"title": {w: np.array(p, dtype=np.int32) for w, p in titles_postings.items()},
@@ -59,6 +61,10 @@ class LexicalIndex:
             return self._unseen_idf
         return self.idf(len(self._postings["text"].get(self.stem(alternatives[0]), ())))
 
+    def stems_of(self, alternatives: Sequence[str]) -> list[str]:
+        """The distinct stems a term's alternatives match by, in their order."""
+        return list(dict.fromkeys(self.stem(w) for w in alternatives))
+
     def coverage(self, query: Query) -> dict[str, np.ndarray]:
         """Per field, each article's IDF-weighted share of the query's terms it contains (n_articles,)."""
         out = {f: np.zeros(self.articles, dtype=np.float32) for f in FIELDS}
@@ -66,9 +72,10 @@ class LexicalIndex:
         for alternatives in query.terms:
             weight = self.term_idf(alternatives)
             total += weight
+            matched = self.stems_of(alternatives)
             for field in FIELDS:
                 present = np.zeros(self.articles, dtype=bool)
-                for word in {self.stem(w) for w in alternatives}:
+                for word in matched:
                     hits = self._postings[field].get(word)
                     if hits is not None:
                         present[hits] = True

@@ -59,7 +59,8 @@ class Vocabulary:
             for word in set(words):
                 postings.setdefault(word, []).append(position)
         self.size = len(sequences)
-        self.postings = {w: np.array(p, dtype=np.int32) for w, p in postings.items()}  # word -> documents
+        # word -> documents; a LexicalIndex takes them over (keyed by stem) and leaves this empty
+        self.postings = {w: np.array(p, dtype=np.int32) for w, p in postings.items()}
         self.words = sorted(postings)
         index = {w: i for i, w in enumerate(self.words)}
         self.df = np.array([len(postings[w]) for w in self.words], dtype=np.int32)
@@ -138,6 +139,7 @@ class Vocabulary:
         terms: list[tuple[str, ...]] = []
         content = False
         cursor = 0
+        stop = self.stop_words
         for i, match in enumerate(matches):
             word, shown = fold(match.group()), match.group()
             alternatives: tuple[str, ...] = ()
@@ -154,7 +156,6 @@ class Vocabulary:
             pieces.append(text[cursor:match.start()] + shown)
             cursor = match.end()
             previous = alternatives[0] if alternatives else word
-            stop = self.stop_words
             if word not in stop or (alternatives and alternatives[0] not in stop and shown != match.group()):
                 content = True
                 terms.append(alternatives)  # () for a word the KB lacks: it still counts against coverage

@@ -101,11 +101,12 @@ class Suggester:
                                            policy.default_locale) for audience in (False, True)}
         self._snippets = [make_snippet(body, policy.snippet_chars) for body in s.bodies]
         titles, texts = self._tokens()
-        languages = (kb_stop_words(a.locale for a in s.articles), stems(zip(self._locale.tolist(), texts)))
-        self.lexical = LexicalIndex(titles, texts, languages[1], languages[0])
+        locales = self._locale.tolist()
+        stop_words, stem_of = kb_stop_words(locales), stems(zip(locales, texts))
+        self.lexical = LexicalIndex(titles, texts, stem_of, stop_words)
         self.public_lexical = self.lexical if self._public.all() else LexicalIndex(
             *([words if self._public[i] else [] for i, words in enumerate(field)] for field in (titles, texts)),
-            languages[1], languages[0])
+            stem_of, stop_words)
         self._embed_query = embed_query or getattr(embedder, "encode_one", None) or (lambda t: embedder.encode([t]))
         self._memory = (s.memory_bytes() + self._centroids.nbytes + sum(map(len, self._snippets))
                         + self.lexical.memory_bytes()
