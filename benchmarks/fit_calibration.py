@@ -1,6 +1,6 @@
 """Fit the calibrated score (kbsuggest/rank/calibration.json) offline, on evaluation data.
 
-    python benchmarks/fit_calibration.py [--write] [--candidates 20] [--objective listwise|pointwise]
+    python benchmarks/fit_calibration.py [--domains] [--write] [--candidates 20] [--objective listwise|pointwise]
 
 ``fit(samples)`` fits on any list of (Suggester, labelled queries) and returns a
 ``kbsuggest.rank.calibration.Calibration`` (benchmarks/lodo.py fits one per held-out domain with it).
@@ -14,12 +14,18 @@ scaling (scikit-learn's logistic regression on that one fused score, over every 
 unanswerable ones included) makes it P(answers | features). ``--objective pointwise`` fits one
 logistic regression on the features directly instead.
 
-The command line fits the packaged calibration, on data disjoint from what benchmarks/quality.py
-reports as held out:
+``--domains`` fits the packaged calibration (what ships): exactly as each leave-one-domain-out fold of
+benchmarks/domains.py is fitted (benchmarks/lodo.py), on every domain it finds, none held out, so the
+held-out figures domains.py prints are those of the shipped weights on a KB they never saw; prints
+the weights and the threshold (precision >= 0.9, false suggestions <= 0.10 on those domains).
+
+Without ``--domains``, the fit of StackFAQ alone (the packaged calibration until 2026-12-02), on data
+disjoint from what benchmarks/quality.py reports as held out:
 - answerable: the StackFAQ queries of threads with an even doc_id, against the StackFAQ + Plausible KB;
 - unanswerable: the first two BANKING77 *train* queries of each intent (quality.py uses test queries).
-Prints the coefficients and hit@3 at 30/50/70/100% typed on the held-out (odd doc_id) queries;
-``--write`` stores the coefficients. Skips (exit 0) when ../shared/data is absent.
+It prints the coefficients and hit@3 at 30/50/70/100% typed on the held-out (odd doc_id) queries.
+``--write`` stores the weights (and, with ``--domains``, the threshold). Skips (exit 0) when
+../shared/data is absent.
 """
 
 from __future__ import annotations
@@ -118,7 +124,7 @@ def fit_listwise(groups: list[tuple[np.ndarray, int]], l2: float) -> np.ndarray:
         ll = (s[gold] - top - np.log(z)).sum()
         return -ll + 0.5 * l2 * w @ w, -(X[gold].sum(0) - p @ X) + l2 * w
 
-    return minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
+    return minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * X.shape[1]).x
 
 
 def fit_rows(parts: Sequence[TrainingRows], objective: str = "listwise", l2: float = 10.0,
@@ -153,9 +159,53 @@ def load_queries() -> tuple[list[Labelled], list[Labelled], list[Labelled]]:
     return train, held, negatives
 
 
+def write_packaged(calibration: Calibration, fitted_on: str, threshold_note: str | None = None) -> None:
+    """Store ``calibration``'s weights (and, with ``threshold_note``, its threshold) as the packaged default."""
+    data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+    data.update(features=list(FEATURES), coef=[round(float(c), 4) for c in calibration.coef],
+                intercept=round(calibration.intercept, 4), fitted_on=f"{dt.date.today().isoformat()} {fitted_on}")
+    if threshold_note is not None:
+        data.update(threshold=round(calibration.threshold, 4), threshold_note=threshold_note)
+    DEFAULT_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {DEFAULT_FILE}")
+
+
+def fit_domains(args: argparse.Namespace) -> int:
+    """The packaged calibration fitted as every leave-one-domain-out fold is (benchmarks/lodo.py), on every
+    domain benchmarks/domain_data.py finds, none held out: what benchmarks/domains.py measures on unseen KBs."""
+    from domain_data import available_domains
+    from embed_cache import DiskCachedEmbedder
+    from lodo import Folds, build
+
+    from kbsuggest.embed import make_embedder
+
+    embedder = DiskCachedEmbedder(make_embedder(Settings()))
+    with tempfile.TemporaryDirectory(prefix="kbsuggest-fit-") as tmp:
+        built = [build(d, Path(tmp), embedder) for d in available_domains()]
+        fold = Folds(built, args.candidates).fit(None)
+    embedder.flush()
+    c = fold.calibration
+    print(f"fitted on {', '.join(fold.train)} ({len(fold.fit_ids)} labelled queries)")
+    print("coef", dict(zip(FEATURES, np.round(c.coef.tolist(), 3))), "intercept", round(c.intercept, 3))
+    print(f"threshold {c.threshold:.4f}: {fold.threshold_note}")
+    if args.write:
+        write_packaged(c, (
+            f"by benchmarks/fit_calibration.py --domains with {embedder.name}: as each leave-one-domain-out fold of "
+            f"benchmarks/domains.py is fitted, on all of {', '.join(fold.train)} ({len(fold.fit_ids)} labelled queries "
+            f"replayed keystroke by keystroke, the answerable ones of each domain with BANKING77 train queries as "
+            f"unanswerable); top {args.candidates} candidates by dense and by lexical evidence; listwise weights "
+            f"(softmax over each prefix's candidates, L2 10.0) then Platt scaling"),
+            f"benchmarks/fit_calibration.py --domains: the lowest threshold with precision >= 0.9 and at most 0.10 "
+            f"false suggestions on the same domains ({fold.threshold_note}). Settings.min_score defaults to it; each "
+            f"KB's own calibration (learning/coldstart.py) replaces it.")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"store the fit in {DEFAULT_FILE.name}")
+    parser.add_argument("--domains", action="store_true",
+                        help="fit on every domain of benchmarks/domain_data.py (the shipped default), not StackFAQ alone")
     parser.add_argument("--candidates", type=int, default=20, help="best articles per prefix, by dense and by lexical")
     parser.add_argument("--objective", choices=("listwise", "pointwise"), default="listwise")
     parser.add_argument("--l2", type=float, default=10.0, help="L2 penalty of the listwise weights")
@@ -163,6 +213,8 @@ def main() -> int:
     if not (DATA / "stackfaq").is_dir() or not (DATA / "banking77").is_dir():
         print(f"skipped: the third-party data is not at {DATA}")
         return 0
+    if args.domains:
+        return fit_domains(args)
 
     train, held, negatives = load_queries()
     with tempfile.TemporaryDirectory(prefix="kbsuggest-fit-") as tmp:
@@ -188,16 +240,13 @@ def main() -> int:
                 hits += position[gold] in np.argsort(-calibration.probability(f), kind="stable")[:3]
         print(f"held-out hit@3 at {p}% typed: {hits / len(held):.3f} ({len(held)} queries)")
     if args.write:
-        data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
-        data.update(features=list(FEATURES), coef=[round(c, 4) for c in coef], intercept=round(intercept, 4), fitted_on=(
-            f"{dt.date.today().isoformat()} by benchmarks/fit_calibration.py with {suggester.embedder.name}: "
+        write_packaged(calibration, (
+            f"by benchmarks/fit_calibration.py with {suggester.embedder.name}: "
             f"{len(train)} StackFAQ queries (even doc_id) replayed keystroke by keystroke against the StackFAQ + "
             f"Plausible KB, and {len(negatives)} BANKING77 train queries as unanswerable; {len(rows.X)} "
             f"(prefix, candidate) rows, top {args.candidates} candidates by dense and by lexical evidence; "
             + ("listwise weights (softmax over each prefix's candidates, "
                f"L2 {args.l2}) then Platt scaling" if args.objective == "listwise" else "pointwise logistic regression")))
-        DEFAULT_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {DEFAULT_FILE}")
     return 0
 
 

@@ -108,7 +108,8 @@ class Folds:
             self._rows[b.name] = training_rows(b.suggester, labelled(b.fit_tickets), self.n_candidates)
         return self._rows[b.name]
 
-    def fit(self, held_out: str) -> Fold:
+    def fit(self, held_out: str | None) -> Fold:
+        """The fold without ``held_out`` (a group); None fits on every domain, as the packaged weights are."""
         train = [b for b in self.built if b.domain.group != held_out]
         if not train:
             raise ValueError(f"nothing to fit on when {held_out!r} is held out: add another domain")

@@ -87,13 +87,18 @@ def test_scores_are_probabilities_and_similarity_is_kept(suggester):
 
 
 def test_calibration_is_monotone_in_every_feature():
+    # more evidence never lowers the score: the packaged fit is bounded below by 0 (fit_calibration.py), and a
+    # feature at 0 (collinear with another on the domains it was fitted on) is left to each KB's own fit
     calibration = Calibration.load()
-    assert len(calibration.coef) == len(FEATURES) and (calibration.coef > 0).all()
+    assert len(calibration.coef) == len(FEATURES) and (calibration.coef >= 0).all() and (calibration.coef > 0).sum() >= 3
     base = np.full((1, len(FEATURES)), 0.3, np.float32)
     for i in range(len(FEATURES)):
         higher = base.copy()
         higher[0, i] += 0.2
-        assert calibration.probability(higher)[0] > calibration.probability(base)[0]
+        if calibration.coef[i] > 0:
+            assert calibration.probability(higher)[0] > calibration.probability(base)[0]
+        else:
+            assert calibration.probability(higher)[0] == calibration.probability(base)[0]
     assert 0.0 < calibration.threshold < 1.0
     assert Settings.model_fields["min_score"].default is None  # unset: the calibration's threshold applies
 
