@@ -40,11 +40,9 @@ def main() -> int:
         seconds: dict[float, list[float]] = {float("inf"): [], shipped: []}
         for _ in range(args.runs):
             for pull in seconds:
-                fit.PULL = pull
                 started = time.perf_counter()
-                coldstart.cold_start(suggester)
+                coldstart.cold_start(suggester, pull=pull)
                 seconds[pull].append(time.perf_counter() - started)
-        fit.PULL = shipped
         candidates, _ = coldstart.cold_candidates(suggester, suggester.calibration)
         started = time.perf_counter()
         fit.listwise_weights(candidates, suggester.calibration.coef)

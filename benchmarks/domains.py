@@ -74,16 +74,16 @@ def peer_rankers(b: BuiltDomain, names: list[str]) -> tuple[list, dict[str, str]
     return built, missing
 
 
-def per_kb(b: BuiltDomain, weights: Calibration) -> tuple[Suggester, dict]:
+def per_kb(b: BuiltDomain, weights: Calibration, pull: float) -> tuple[Suggester, dict]:
     """The domain's Suggester calibrated as ``kbsuggest index`` does (learning/coldstart.py), on ``weights``."""
-    calibration, how = cold_start(b.with_calibration(weights), weights)
+    calibration, how = cold_start(b.with_calibration(weights), weights, pull=pull)
     return b.with_calibration(calibration), how
 
 
-def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str]) -> dict:
+def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = fit.PULL) -> dict:
     packaged = SuggesterRanker(b.with_calibration(Calibration.default()), name="packaged")
     indexed = SuggesterRanker(b.suggester, name="indexed")  # what `kbsuggest index` built: per-KB cold start
-    lodo_cold, lodo_how = per_kb(b, fold.calibration)
+    lodo_cold, lodo_how = per_kb(b, fold.calibration, pull)
     shipped = SuggesterRanker(lodo_cold, name="shipped")
     held_out = SuggesterRanker(b.with_calibration(fold.calibration), name="lodo")
     others, missing = peer_rankers(b, peers)
@@ -146,9 +146,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=OUT / "domains.json", help="where to write every figure")
     parser.add_argument("--pull", type=float, default=fit.PULL,
                         help=f"the per-KB weight fit's pull towards the held-out weights (default {fit.PULL}; "
-                             "inf: no refit); benchmarks/choose_pull.py compares runs")
+                             "inf: no refit; the as-indexed rows keep the shipped pull, as kbsuggest index does); "
+                             "benchmarks/choose_pull.py compares runs")
     args = parser.parse_args()
-    fit.PULL = args.pull
     try:
         extras = [parse_extra(v) for v in args.extra]
         peers = [p for p in args.peers.split(",") if p]
@@ -186,7 +186,7 @@ def main() -> int:
             for b in built:
                 if b.domain.group == group and b.name in chosen:
                     step = time.perf_counter()
-                    results[b.name] = evaluate_domain(b, fold, peers)
+                    results[b.name] = evaluate_domain(b, fold, peers, args.pull)
                     timings[f"evaluate {b.name}"] = round(time.perf_counter() - step, 1)
                     print(f"evaluated {b.name} in {timings[f'evaluate {b.name}']} s", file=sys.stderr)
             embedder.flush()

@@ -118,29 +118,30 @@ def cold_candidates(suggester: Suggester, base: Calibration, seed: int = SEED,
                         "examples": len(candidates), "seed": seed}
 
 
-def fit_candidates(base: Calibration, candidates: fit.Candidates) -> tuple[Calibration, dict]:
-    """``base``'s weights refitted and rescaled for these examples, with their two thresholds."""
+def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = fit.PULL) -> tuple[Calibration, dict]:
+    """``base``'s weights refitted (``pull`` towards them; inf: kept) and rescaled for these examples, with
+    their two thresholds."""
     if not any(candidates.answerable) or all(candidates.answerable):
         return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
                                   "thresholds"}
-    coef = fit.listwise_weights(candidates, base.coef).astype(np.float32)
+    coef = fit.listwise_weights(candidates, base.coef, pull).astype(np.float32)
     examples = candidates.scored(coef, base.intercept)
     slope, offset = fit.fit_scale(examples)
     chosen, reached = fit.thresholds(examples, slope, offset)
     weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
     return weighted.rescaled(slope, offset, chosen), {
-        "weights": {"pull": fit.PULL if np.isfinite(fit.PULL) else None,
+        "weights": {"pull": pull if np.isfinite(pull) else None,
                     "from": [round(float(c), 4) for c in base.coef], "to": [round(float(c), 4) for c in coef]},
         "slope": round(slope, 4), "offset": round(offset, 4), "thresholds": chosen, "on_examples": reached}
 
 
 def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED,
-               cache_dir: Path | None = None) -> tuple[Calibration, dict]:
+               cache_dir: Path | None = None, pull: float = fit.PULL) -> tuple[Calibration, dict]:
     """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest); ``cache_dir``: where
     the off-topic texts' vectors may be kept between processes."""
     base = base or Calibration.default()
     candidates, how = cold_candidates(suggester, base, seed, cache_dir)
-    calibration, result = fit_candidates(base, candidates)
+    calibration, result = fit_candidates(base, candidates, pull)
     return calibration, {"source": "cold start", "method": "learning/coldstart.py: the packaged weights refitted "
                          "listwise and Platt-scaled, form/chat thresholds, from the KB's pseudo-queries and packaged "
                          "off-topic text", **how, **result}

@@ -72,13 +72,12 @@ class Candidates:
         return len(self.features)
 
 
-def listwise_weights(candidates: Candidates, coef0: np.ndarray, pull: float | None = None,
+def listwise_weights(candidates: Candidates, coef0: np.ndarray, pull: float = PULL,
                      iterations: int = 30) -> np.ndarray:
     """Weights minimising, over the answerable texts with their answer among the candidates, the weighted
     softmax loss of the answer (each query weighs 1 over its prefixes, all of them 1 in total) plus
-    ``pull``/2 |coef - coef0|^2 (default ``PULL``, read when called); ``coef0`` when no text has its answer among
+    ``pull``/2 |coef - coef0|^2; ``coef0`` when no text has its answer among
     its candidates, or for an infinite pull."""
-    pull = PULL if pull is None else pull
     rows = [i for i, (a, c) in enumerate(zip(candidates.answerable, candidates.correct)) if a and c.any()]
     coef0 = np.asarray(coef0, np.float64)
     if not rows or not np.isfinite(pull):
