@@ -13,7 +13,7 @@ one weight vector, an intercept and one threshold per surface (``MODES``: ``form
 owner of the default ``min_score``), applied here with numpy: serving never imports sklearn.
 
 ``calibration.json`` beside this module is the packaged default: the feature weights, fitted across
-domains by ``benchmarks/fit_calibration.py`` (the file says on what). Each index snapshot carries its
+domains by ``benchmarks/fit_calibration.py --domains`` (the file says on what). Each index snapshot carries its
 own ``calibration.json`` (``kbsuggest/index/format.py``): those weights refitted for that KB (pulled
 towards the packaged ones), the fused score's Platt scaling and its two thresholds, fitted when the KB
 is indexed from pseudo-queries of its own articles (``learning/coldstart.py``), or from its labelled
