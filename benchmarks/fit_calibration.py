@@ -53,6 +53,7 @@ from kbsuggest.kbs.load import load_suggester  # noqa: E402
 from kbsuggest.rank.calibration import DEFAULT_FILE, FEATURES, Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
 
+L2 = 10.0  # penalty of the listwise weights, as every fold (benchmarks/lodo.py) and the packaged fit use it
 Labelled = tuple[str, str, str | None]  # (query id, text, id of the article that answers it; None: none does)
 
 
@@ -131,7 +132,7 @@ def fit_listwise(groups: list[tuple[np.ndarray, int]], l2: float) -> np.ndarray:
     return minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * X.shape[1]).x
 
 
-def fit_rows(parts: Sequence[TrainingRows], objective: str = "listwise", l2: float = 10.0,
+def fit_rows(parts: Sequence[TrainingRows], objective: str = "listwise", l2: float = L2,
              threshold: float | None = None) -> Calibration:
     """One calibration from the pooled rows of several KBs; ``threshold`` defaults to the packaged one."""
     from sklearn.linear_model import LogisticRegression
@@ -198,7 +199,7 @@ def fit_domains(args: argparse.Namespace) -> int:
             f"benchmarks/domains.py is fitted, on all of {', '.join(fold.train)} ({len(fold.fit_ids)} labelled queries "
             f"replayed keystroke by keystroke, the answerable ones of each domain with BANKING77 train queries as "
             f"unanswerable); top {args.candidates} candidates by dense and by lexical evidence; listwise weights "
-            f"(softmax over each prefix's candidates, L2 10.0) then Platt scaling"),
+            f"(softmax over each prefix's candidates, L2 {L2}) then Platt scaling"),
             f"benchmarks/fit_calibration.py --domains: the lowest threshold with precision >= 0.9 and at most 0.10 "
             f"false suggestions on the same domains ({fold.threshold_note}). Settings.min_score defaults to it; each "
             f"KB's own calibration (learning/coldstart.py) replaces it.")
@@ -213,7 +214,7 @@ def main() -> int:
                              "exactly as a fold of lodo.py (--objective and --l2 do not apply)")
     parser.add_argument("--candidates", type=int, default=20, help="best articles per prefix, by dense and by lexical")
     parser.add_argument("--objective", choices=("listwise", "pointwise"), default="listwise")
-    parser.add_argument("--l2", type=float, default=10.0, help="L2 penalty of the listwise weights")
+    parser.add_argument("--l2", type=float, default=L2, help="L2 penalty of the listwise weights")
     args = parser.parse_args()
     if not (DATA / "stackfaq").is_dir() or not (DATA / "banking77").is_dir():
         print(f"skipped: the third-party data is not at {DATA}")
