@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=8, description="Longer POST (chat) messages are refused with 422.")
     snippet_chars: int = Field(200, ge=40, description="Longest snippet returned with a suggestion.")
 
-    # Gap mining (offline job; coverage score is for all-MiniLM-L6-v2, chosen on the StackFAQ hold-out; the number of gaps is chosen per run, gaps/granularity.py)
+    # Gap mining (offline job; coverage score is for all-MiniLM-L6-v2, chosen on the StackFAQ hold-out: on German KBs it
+    # leaves 0.41-0.61 of answered questions uncovered, benchmarks/coverage_lodo.py; the number of gaps is chosen per run,
+    # gaps/granularity.py)
     gap_coverage_score: float = Field(0.57, ge=-1.0, le=1.0, description="A resolved ticket whose best public article scores at least this is covered.")
     gap_cluster_distance: float | None = Field(None, gt=0.0, le=2.0, description="Unset: the number of gaps is chosen per run from the tickets (a Ward tree cut at the best modularity of their neighbour graph). Set: cut the average-linkage tree at this cosine distance instead (one granularity for all data).")
     gap_min_tickets: int = Field(3, ge=2, description="Fewest tickets that make a gap; smaller groups are outliers.")
