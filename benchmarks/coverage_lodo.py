@@ -49,17 +49,16 @@ PROBABILITIES = (0.2, 0.3, 0.4, 0.5)
 
 
 def decisions(suggester, texts: list[str]) -> dict[str, list[tuple[bool, str | None]]]:
-    """Per rule, (covered?, the article found) for each whole text."""
-    best = suggester.suggest_many(texts, 1, min_score=-1.0)
-    chat = suggester.suggest_many(texts, 1, mode="chat")
-    form = suggester.calibration.thresholds["form"]
-    return {
-        f"cosine >= {FIXED}": [(bool(b) and b[0].similarity >= FIXED, b[0].article_id if b else None) for b in best],
-        "chat": [(bool(c), c[0].article_id if c else None) for c in chat],
-        "form": [(bool(b) and b[0].score >= form, b[0].article_id if b else None) for b in best],
-        **{f"score >= {p}": [(bool(b) and b[0].score >= p, b[0].article_id if b else None) for b in best]
-           for p in PROBABILITIES},
-    }
+    """Per rule, (covered?, the article found) for each whole text, from one ranking of each: the best article
+    decides every rule (in chat mode too, a text shows a card when its best one passes). Thresholds are the
+    calibration's own: ``suggester.policy`` may hold those of the snapshot it was loaded from."""
+    top = [found[0] if found else None for found in suggester.suggest_many(texts, 1, min_score=-1.0)]
+    thresholds = suggester.calibration.thresholds
+    rules = {f"cosine >= {FIXED}": lambda s: s.similarity >= FIXED,
+             "chat": lambda s: s.score >= thresholds["chat"], "form": lambda s: s.score >= thresholds["form"],
+             **{f"score >= {p}": (lambda s, p=p: s.score >= p) for p in PROBABILITIES}}
+    return {rule: [(s is not None and passes(s), s.article_id if s else None) for s in top]
+            for rule, passes in rules.items()}
 
 
 def measure(b, calibrated) -> dict:
