@@ -143,7 +143,7 @@ def test_evaluate_writes_reports_deterministically_and_compares(sample_index, tm
     assert kb["threshold"]["configured"] == read_calibration(resolve(kb_dir(sample_index, "default")))["thresholds"]["form"]
     html = (tmp_path / "one" / "report.html").read_text()
     assert html.count("<svg") == 3 and "<script" not in html and "http" not in html.split("<body>")[0]
-    assert "| kbsuggest | 0.795 |" in (tmp_path / "one" / "report.md").read_text()
+    assert "| kbsuggest | 0.818 |" in (tmp_path / "one" / "report.md").read_text()
 
     compare = run(sample_index, db, "--compare")
     assert compare.exit_code == 0

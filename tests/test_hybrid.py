@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from kbsuggest.rank.calibration import FEATURES, Calibration
 from kbsuggest.config import Settings
@@ -68,9 +69,31 @@ def test_title_matches_weigh_more_than_body_matches():
     coverage = lexical.coverage(lexical.vocabulary.understand("webhooks"))
     assert coverage["title"].tolist() == [1.0, 0.0] and coverage["text"].tolist() == [1.0, 1.0]
     dense = {"chunk_cos": 0.5, "article_cos": 0.5, "title_cos": 0.5}
-    same_dense = np.array([[{**dense, "title_cov": coverage["title"][i], "text_cov": coverage["text"][i]}[f]
-                            for f in FEATURES] for i in range(2)], np.float32)
+    same_dense = np.array([[{**dense, "title_cov": coverage["title"][i], "text_cov": coverage["text"][i],
+                             "text_bm25": coverage["bm25"][i]}[f] for f in FEATURES] for i in range(2)], np.float32)
     assert np.argmax(Calibration.load().probability(same_dense)) == 0
+
+
+def test_bm25_counts_a_term_by_its_frequency_and_the_article_length():
+    # "refund": twice in a short article, once in a long one, absent from the third (mean length 6 words)
+    lexical = LexicalIndex(["Refunds", "Plans", "Billing"], [["refund", "refund", "policy"],
+                                                           ["plans", "refund"] + ["word"] * 11, ["billing", "card"]])
+    coverage = lexical.coverage(lexical.vocabulary.understand("refund "))
+    assert coverage["text"].tolist() == [1.0, 1.0, 0.0]
+    # tf / (tf + 1.2 (0.25 + 0.75 len / 6)), relative to the best article's
+    short, long = 2 / (2 + 1.2 * (0.25 + 0.75 * 3 / 6)), 1 / (1 + 1.2 * (0.25 + 0.75 * 13 / 6))
+    assert np.allclose(coverage["bm25"], [1.0, long / short, 0.0], atol=1e-6)
+    # a rarer word weighs more: "policy" (1 article) beats "refund" (2) where each is said once
+    both = lexical.coverage(lexical.vocabulary.understand("refund policy "))["bm25"]
+    assert both.argmax() == 0 and both[1] < long / short
+
+
+def test_a_calibration_written_before_a_feature_existed_gives_it_no_weight():
+    old = {"features": ["chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov"],
+           "coef": [1.0, 2.0, 3.0, 4.0, 5.0], "intercept": -1.0, "threshold": 0.3}
+    assert Calibration.from_dict(old).coef.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 0.0]
+    with pytest.raises(ValueError, match="unknown features"):
+        Calibration.from_dict({**old, "features": [*old["features"][:4], "tf_idf"]})
 
 
 def test_a_half_typed_exact_title_ranks_first(suggester):

@@ -7,7 +7,10 @@ A logistic model over:
 - ``title_cos``: cosine with the article's title alone (its first chunk): short, half-typed
   queries are phrased like titles;
 - ``title_cov`` / ``text_cov``: IDF-weighted share of the query's terms in the title and headings /
-  anywhere in the article (``lexical.py``).
+  anywhere in the article (``lexical.py``);
+- ``text_bm25``: the article's BM25 over its text relative to the best article's for the same query (in
+  [0, 1]): which article says the query's words most often for its length, as a lexical engine ranks. The
+  shares above say how much of the query an article has; this one orders the articles that have it.
 The same probability ranks (a learned fusion of dense and lexical evidence) and thresholds. The model is
 one weight vector, an intercept and one threshold per surface (``MODES``: ``form``, ``chat``; the one
 owner of the default ``min_score``), applied here with numpy: serving never imports sklearn.
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov")
+FEATURES = ("chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov", "text_bm25")
 MODES = ("form", "chat")  # the surfaces, each with its threshold: see Calibration.thresholds
 # How each surface applies its threshold. Form: to the best score only, then the whole top k is shown (under a
 # ticket field, the 2nd and 3rd plausible articles cost the customer nothing, and a cut per card hid the right
@@ -69,11 +72,14 @@ class Calibration:
     @classmethod
     def from_dict(cls, data: dict, source: str = "calibration") -> "Calibration":
         try:
-            if tuple(data["features"]) != FEATURES:
-                raise ValueError(f"features {data['features']}, expected {list(FEATURES)}")
-            coef = np.asarray(data["coef"], dtype=np.float32)
-            if coef.shape != (len(FEATURES),) or not np.isfinite(coef).all():
+            names, given = list(data["features"]), np.asarray(data["coef"], dtype=np.float32)
+            if unknown := sorted(set(names) - set(FEATURES)):
+                raise ValueError(f"unknown features {unknown}; valid: {list(FEATURES)}")
+            if given.shape != (len(names),) or len(set(names)) != len(names) or not np.isfinite(given).all():
                 raise ValueError("coef must be one finite number per feature")
+            # a calibration written before a feature existed gives it no weight: it ranks as it did
+            coef = np.zeros(len(FEATURES), np.float32)
+            coef[[FEATURES.index(f) for f in names]] = given
             thresholds = data.get("thresholds") or {}
             if set(thresholds) - set(MODES):
                 raise ValueError(f"thresholds of unknown modes {sorted(set(thresholds) - set(MODES))}; valid: {list(MODES)}")

@@ -51,22 +51,19 @@ class Vocabulary:
         """``documents``: texts, or their ``tokens`` already (a loaded KB tokenizes each article once);
         ``stop_words``: the words of the KB's languages that carry no topic (``language.py``)."""
         self.stop_words = stop_words
-        postings: dict[str, list[int]] = {}
-        sequences: list[list[str]] = []
-        for position, text in enumerate(documents):
-            words = text if isinstance(text, list) else tokens(text)
-            sequences.append(words)
-            for word in set(words):
-                postings.setdefault(word, []).append(position)
+        sequences = [text if isinstance(text, list) else tokens(text) for text in documents]
         self.size = len(sequences)
-        # word -> documents; a LexicalIndex takes them over (keyed by stem) and leaves this empty
-        self.postings = {w: np.array(p, dtype=np.int32) for w, p in postings.items()}
-        self.words = sorted(postings)
+        self.words = sorted(set().union(*sequences))
         index = {w: i for i, w in enumerate(self.words)}
-        self.df = np.array([len(postings[w]) for w in self.words], dtype=np.int32)
         ids = [np.array([index[w] for w in words], dtype=np.int64) for words in sequences]
         flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        lengths = np.array([len(w) for w in ids], dtype=np.int64)
         self.tf = np.bincount(flat, minlength=len(self.words))  # occurrences, for completion
+        present = np.unique(flat * max(self.size, 1) + np.repeat(np.arange(self.size), lengths))
+        self.df = np.bincount(present // max(self.size, 1), minlength=len(self.words)).astype(np.int32)
+        # (word ids of every document, concatenated; each document's length): a LexicalIndex takes them
+        # over for its postings by stem and leaves None (nothing here reads them)
+        self.occurrences: tuple[np.ndarray, np.ndarray] | None = (flat, lengths)
         # Word pairs (previous word, next word) as sorted keys prev * |V| + next with their counts: a
         # bigram model of the KB's wording, so "how do I tra" completes to what follows "i" in the KB.
         pairs = np.concatenate([w[:-1] * len(self.words) + w[1:] for w in ids if len(w) > 1] or [np.zeros(0, np.int64)])

@@ -39,6 +39,7 @@ from kbsuggest.rank.tokens import tokens
 _SPACES = re.compile(r"\s+")
 ANN_DEPTH = 64  # chunks asked of HNSW (= its efSearch: a deeper k would widen the graph search itself)
 LEXICAL_CANDIDATES = 64  # best articles by lexical evidence added as candidates (HNSW KBs)
+LEXICAL = {"title_cov": "title", "text_cov": "text", "text_bm25": "bm25"}  # feature -> LexicalIndex.coverage key
 SELECTIVE = 0.25  # a filter keeping at most this share of articles adds the best allowed ones by cosine
 
 
@@ -213,8 +214,9 @@ class Suggester:
         _, rows = s.index.search(vector, min(ANN_DEPTH, s.manifest.chunk_count))
         found = [s.chunk_article[rows[0][rows[0] >= 0]]]
         # a KB's own fit may weigh a coverage below 0: candidates are still the articles with the most evidence
-        weights = np.maximum(self.calibration.coef[[FEATURES.index("title_cov"), FEATURES.index("text_cov")]], 0.0)
-        lexical_score = np.where(allowed, coverage["title"] * weights[0] + coverage["text"] * weights[1], -1.0)
+        lexical_score = sum(max(float(self.calibration.coef[FEATURES.index(feature)]), 0.0) * coverage[key]
+                            for feature, key in LEXICAL.items())
+        lexical_score = np.where(allowed, lexical_score, -1.0)
         found.append(np.argpartition(-lexical_score, min(LEXICAL_CANDIDATES, s.size) - 1)[:LEXICAL_CANDIDATES])
         if s.centroid_index is not None:
             # The best articles by whole-article cosine: without them, hit@3 on StackFAQ among 50,000
@@ -249,7 +251,7 @@ class Suggester:
         best = np.maximum.reduceat(chunk_cos, local_starts) if len(rows) else np.zeros(0, np.float32)
         columns = {"chunk_cos": best, "article_cos": self._centroids[positions] @ vector[0],
                    "title_cos": chunk_cos[local_starts] if len(rows) else best,  # the title chunk comes first
-                   "title_cov": coverage["title"][positions], "text_cov": coverage["text"][positions]}
+                   **{feature: coverage[key][positions] for feature, key in LEXICAL.items()}}
         return np.column_stack([columns[f] for f in FEATURES]).astype(np.float32), chunk_cos
 
     def candidate_features(self, query: Query, vector: np.ndarray, locale: str | None = None,
