@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     snippet_chars: int = Field(200, ge=40, description="Longest snippet returned with a suggestion.")
 
     # Gap mining (offline job; coverage score is for all-MiniLM-L6-v2, chosen on the StackFAQ hold-out: on German KBs it
-    # leaves 0.40-0.54 of answered questions uncovered, benchmarks/coverage_lodo.py; the number of gaps is chosen per run,
+    # leaves 0.44-0.60 of answered questions uncovered, benchmarks/coverage_lodo.py; the number of gaps is chosen per run,
     # gaps/granularity.py)
     gap_coverage_score: float = Field(0.57, ge=-1.0, le=1.0, description="A resolved ticket whose best public article scores at least this is covered.")
     gap_cluster_distance: float | None = Field(None, gt=0.0, le=2.0, description="Unset: the number of gaps is chosen per run from the tickets (a Ward tree cut at the best modularity of their neighbour graph). Set: cut the average-linkage tree at this cosine distance instead (one granularity for all data).")
