@@ -67,8 +67,10 @@ class LexicalIndex:
                                if self.stem(w) in stem_index], dtype=np.int64) for t in titles]
         title_postings, _ = _field(stem_names, np.concatenate(title_ids) if title_ids else np.zeros(0, np.int64),
                                    np.array([len(t) for t in title_ids], dtype=np.int64))
-        text_postings, self._saturation = _field(stem_names, word_stem[flat], lengths)
+        text_postings, saturation = _field(stem_names, word_stem[flat], lengths)
         self._postings = {"title": title_postings, "text": text_postings}
+        # each stem's BM25 term weight in each article of its postings: its IDF times its saturation
+        self._bm25 = {w: (self.idf(len(hits)) * saturation[w]).astype(np.float32) for w, hits in text_postings.items()}
         self._unseen_idf = self.idf(0)
 
     def stem(self, word: str) -> str:
@@ -106,7 +108,7 @@ class LexicalIndex:
                     if hits is not None:
                         present[hits] = True
                         if field == "text":  # a stem's postings are distinct articles
-                            best[hits] = np.maximum(best[hits], self.idf(len(hits)) * self._saturation[word])
+                            best[hits] = np.maximum(best[hits], self._bm25[word])
                 out[field][present] += weight
             out["bm25"] += best
         if total:
@@ -118,6 +120,6 @@ class LexicalIndex:
 
     def memory_bytes(self) -> int:
         """Approximate memory of the postings and the vocabulary (arrays, plus ~120 bytes per entry)."""
-        arrays = sum(a.nbytes for field in (*self._postings.values(), self._saturation) for a in field.values())
+        arrays = sum(a.nbytes for field in (*self._postings.values(), self._bm25) for a in field.values())
         entries = sum(len(field) for field in self._postings.values())
         return arrays + 120 * entries + self.vocabulary.memory_bytes()
