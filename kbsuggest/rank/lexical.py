@@ -100,23 +100,33 @@ class LexicalIndex:
             weight = self.term_idf(alternatives)
             total += weight
             matched = self.stems_of(alternatives)
-            best = np.zeros(self.articles, dtype=np.float32)
             for field in FIELDS:
                 present = np.zeros(self.articles, dtype=bool)
                 for word in matched:
                     hits = self._postings[field].get(word)
                     if hits is not None:
                         present[hits] = True
-                        if field == "text":  # a stem's postings are distinct articles
-                            best[hits] = np.maximum(best[hits], self._bm25[word])
                 out[field][present] += weight
-            out["bm25"] += best
+            self._add_bm25(out["bm25"], matched)
         if total:
             for field in FIELDS:
                 out[field] /= total
         if (top := out["bm25"].max()) > 0:
             out["bm25"] /= top
         return out
+
+    def _add_bm25(self, total: np.ndarray, matched: list[str]) -> None:
+        """Adds a term's BM25 weight in each article to ``total``: its best alternative's (a stem's postings
+        are distinct articles, so one alternative, the usual case, adds in place)."""
+        found = [word for word in matched if word in self._bm25]
+        if len(found) == 1:
+            total[self._postings["text"][found[0]]] += self._bm25[found[0]]
+        elif found:
+            best = np.zeros(self.articles, dtype=np.float32)
+            for word in found:
+                hits = self._postings["text"][word]
+                best[hits] = np.maximum(best[hits], self._bm25[word])
+            total += best
 
     def memory_bytes(self) -> int:
         """Approximate memory of the postings and the vocabulary (arrays, plus ~120 bytes per entry)."""
