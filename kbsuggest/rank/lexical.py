@@ -32,11 +32,14 @@ FIELDS = ("title", "text")
 K1, B = 1.2, 0.75  # BM25's usual term-frequency saturation and length normalisation
 
 
-def _field(stem_names: list[str], ids: np.ndarray, lengths: np.ndarray) -> tuple[dict, dict]:
+def _field(stem_names: list[str], stems: np.ndarray, articles: np.ndarray, counts: np.ndarray,
+           lengths: np.ndarray) -> tuple[dict, dict]:
     """stem -> the articles it occurs in, and stem -> tf / (tf + k1 (1 - b + b len / mean len)) in each (BM25's
-    term weight without its IDF, in [0, 1)); ``ids``: every article's stem ids, concatenated; ``lengths``: theirs."""
+    term weight without its IDF, in [0, 1)), from (stem id, article, occurrences) triples (a stem may repeat
+    per article: the words it stems) and each article's length."""
     n = max(len(lengths), 1)
-    keys, tf = np.unique(ids * n + np.repeat(np.arange(len(lengths)), lengths), return_counts=True)
+    keys, inverse = np.unique(stems * n + articles, return_inverse=True)
+    tf = np.bincount(inverse, weights=counts)
     stem_of, article_of = keys // n, (keys % n).astype(np.int32)
     mean_length = float(lengths[lengths > 0].mean()) if lengths.any() else 1.0
     saturation = (tf / (tf + K1 * (1 - B + B * lengths[article_of] / mean_length))).astype(np.float32)
@@ -56,18 +59,21 @@ class LexicalIndex:
         self.size = sum(1 for text in texts if text)  # documents, for IDF
         self.vocabulary = Vocabulary(texts, stop_words)
         self._stems = stems or {}
-        # Per field, postings by stem; the text field's from the vocabulary's word ids (it reads none of them
-        # itself), with each article's BM25 term-frequency saturation of that stem
-        flat, lengths = self.vocabulary.occurrences
+        # Per field, postings by stem; the text field's from the vocabulary's (word, document, count) triples
+        # (it reads none of them itself), with each article's BM25 term-frequency saturation of that stem
+        words, documents, counts, lengths = self.vocabulary.occurrences
         self.vocabulary.occurrences = None
         stem_names = sorted({self.stem(w) for w in self.vocabulary.words})
         stem_index = {w: i for i, w in enumerate(stem_names)}
         word_stem = np.array([stem_index[self.stem(w)] for w in self.vocabulary.words], dtype=np.int64)
-        title_ids = [np.array([stem_index[self.stem(w)] for w in (t if isinstance(t, list) else tokens(t))
-                               if self.stem(w) in stem_index], dtype=np.int64) for t in titles]
-        title_postings, _ = _field(stem_names, np.concatenate(title_ids) if title_ids else np.zeros(0, np.int64),
-                                   np.array([len(t) for t in title_ids], dtype=np.int64))
-        text_postings, saturation = _field(stem_names, word_stem[flat], lengths)
+        # a title word missing from its text is not in the vocabulary, so no query can match it
+        title_ids = [np.array([i for i in (stem_index.get(self.stem(w)) for w in (t if isinstance(t, list) else tokens(t)))
+                               if i is not None], dtype=np.int64) for t in titles]
+        title_lengths = np.array([len(t) for t in title_ids], dtype=np.int64)
+        title_stems = np.concatenate(title_ids) if title_ids else np.zeros(0, np.int64)
+        title_postings, _ = _field(stem_names, title_stems, np.repeat(np.arange(len(title_ids)), title_lengths),
+                                   np.ones(len(title_stems)), title_lengths)
+        text_postings, saturation = _field(stem_names, word_stem[words], documents, counts, lengths)
         self._postings = {"title": title_postings, "text": text_postings}
         # each stem's BM25 term weight in each article of its postings: its IDF times its saturation
         self._bm25 = {w: (self.idf(len(hits)) * saturation[w]).astype(np.float32) for w, hits in text_postings.items()}

@@ -59,11 +59,12 @@ class Vocabulary:
         flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         lengths = np.array([len(w) for w in ids], dtype=np.int64)
         self.tf = np.bincount(flat, minlength=len(self.words))  # occurrences, for completion
-        present = np.unique(flat * max(self.size, 1) + np.repeat(np.arange(self.size), lengths))
-        self.df = np.bincount(present // max(self.size, 1), minlength=len(self.words)).astype(np.int32)
-        # (word ids of every document, concatenated; each document's length): a LexicalIndex takes them
-        # over for its postings by stem and leaves None (nothing here reads them)
-        self.occurrences: tuple[np.ndarray, np.ndarray] | None = (flat, lengths)
+        n = max(self.size, 1)
+        pairs, counts = np.unique(flat * n + np.repeat(np.arange(self.size), lengths), return_counts=True)
+        self.df = np.bincount(pairs // n, minlength=len(self.words)).astype(np.int32)
+        # (word id, document, occurrences) of each word in each document, and each document's length: a
+        # LexicalIndex takes them over for its postings by stem and leaves None (nothing here reads them)
+        self.occurrences: tuple[np.ndarray, ...] | None = (pairs // n, pairs % n, counts, lengths)
         # Word pairs (previous word, next word) as sorted keys prev * |V| + next with their counts: a
         # bigram model of the KB's wording, so "how do I tra" completes to what follows "i" in the KB.
         pairs = np.concatenate([w[:-1] * len(self.words) + w[1:] for w in ids if len(w) > 1] or [np.zeros(0, np.int64)])
