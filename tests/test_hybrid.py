@@ -88,12 +88,35 @@ def test_bm25_counts_a_term_by_its_frequency_and_the_article_length():
     assert both.argmax() == 0 and both[1] < long / short
 
 
+def test_bm25_is_relative_to_the_best_article_a_filter_allows():
+    lexical = LexicalIndex(["Refunds", "Plans", "Billing"], [["refund", "refund"], ["plans", "refund", "word"],
+                                                           ["billing", "card"]])
+    query = lexical.vocabulary.understand("refund ")
+    assert lexical.coverage(query)["bm25"][1] < 1.0
+    filtered = lexical.coverage(query, np.array([False, True, True]))
+    assert filtered["bm25"][1:].tolist() == [1.0, 0.0]
+
+
+def test_a_locale_filter_scores_its_articles_as_a_kb_of_their_own(suggester):
+    # the English password article has both words, the one German article "link" alone
+    query = suggester.understand("password link ")
+    vector = suggester.embedder.encode([query.text.strip()])
+    everyone = dict(zip(*suggester.candidate_features(query, vector)[:2]))
+    german = dict(zip(*suggester.candidate_features(query, vector, locale="de")[:2]))
+    position = [a.id for a in suggester.articles].index("passwort-zuruecksetzen")
+    column = FEATURES.index("text_bm25")
+    assert list(german) == [position] and german[position][column] == 1.0
+    assert everyone[position][column] < 1.0
+
+
 def test_a_calibration_written_before_a_feature_existed_gives_it_no_weight():
     old = {"features": ["chunk_cos", "article_cos", "title_cos", "title_cov", "text_cov"],
            "coef": [1.0, 2.0, 3.0, 4.0, 5.0], "intercept": -1.0, "threshold": 0.3}
     assert Calibration.from_dict(old).coef.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 0.0]
     with pytest.raises(ValueError, match="unknown features"):
         Calibration.from_dict({**old, "features": [*old["features"][:4], "tf_idf"]})
+    with pytest.raises(ValueError, match=r"features \['title_cov'\] are listed more than once"):
+        Calibration.from_dict({**old, "features": [*old["features"][:4], "title_cov"]})
 
 
 def test_a_half_typed_exact_title_ranks_first(suggester):

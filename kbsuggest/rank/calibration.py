@@ -75,7 +75,9 @@ class Calibration:
             names, given = list(data["features"]), np.asarray(data["coef"], dtype=np.float32)
             if unknown := sorted(set(names) - set(FEATURES)):
                 raise ValueError(f"unknown features {unknown}; valid: {list(FEATURES)}")
-            if given.shape != (len(names),) or len(set(names)) != len(names) or not np.isfinite(given).all():
+            if repeated := sorted({f for f in names if names.count(f) > 1}):
+                raise ValueError(f"features {repeated} are listed more than once")
+            if given.shape != (len(names),) or not np.isfinite(given).all():
                 raise ValueError("coef must be one finite number per feature")
             # a calibration written before a feature existed gives it no weight: it ranks as it did
             coef = np.zeros(len(FEATURES), np.float32)

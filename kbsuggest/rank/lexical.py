@@ -95,11 +95,13 @@ class LexicalIndex:
         """The distinct stems a term's alternatives match by, in their order."""
         return list(dict.fromkeys(self.stem(w) for w in alternatives))
 
-    def coverage(self, query: Query) -> dict[str, np.ndarray]:
+    def coverage(self, query: Query, allowed: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Per field (``title``, ``text``), each article's IDF-weighted share of the query's terms it contains
         (n_articles,); and ``bm25``: the article's BM25 over its text (each term by its best alternative, that
         word's IDF times its saturation) relative to the best article's, in [0, 1]: which article says the
-        query's words most, as a lexical engine ranks (the shares say how much of the query an article has)."""
+        query's words most, as a lexical engine ranks (the shares say how much of the query an article has).
+        ``allowed`` (a mask of positions: a locale or product filter): the best article is the best of those,
+        so a filtered caller's articles score as they would in a KB of their own."""
         out = {key: np.zeros(self.articles, dtype=np.float32) for key in (*FIELDS, "bm25")}
         total = 0.0
         for alternatives in query.terms:
@@ -117,7 +119,7 @@ class LexicalIndex:
         if total:
             for field in FIELDS:
                 out[field] /= total
-        if (top := out["bm25"].max()) > 0:
+        if (top := (out["bm25"] if allowed is None else out["bm25"][allowed]).max(initial=0.0)) > 0:
             out["bm25"] /= top
         return out
 

@@ -259,8 +259,8 @@ class Suggester:
         """(positions, features, chunk cosines) of the articles worth scoring for ``query`` (what ``_rank``
         scores; the calibration fits in ``learning/`` use the same)."""
         lexical = self.lexical if include_internal else self.public_lexical
-        coverage = lexical.coverage(query)
         allowed = self._allowed(locale, product, include_internal)
+        coverage = lexical.coverage(query, allowed if locale or product else None)
         positions = self._candidates(query, np.asarray(vector, np.float32).reshape(1, -1), allowed, lexical, coverage)
         if len(positions) == 0:
             return positions, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.float32)
