@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 from domain_data import DATA, available_domains  # noqa: E402
 from domains import QUICK_LIMIT, per_kb  # noqa: E402
 from embed_cache import DiskCachedEmbedder  # noqa: E402
-from lodo import Folds, build  # noqa: E402
+from lodo import build, held_out  # noqa: E402
 
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.embed import make_embedder  # noqa: E402
@@ -92,14 +92,11 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="kbsuggest-coverage-") as tmp:
         built = [build(d, Path(tmp), embedder) for d in domains]
-        folds = Folds(built)
-        for group in dict.fromkeys(b.domain.group for b in built if b.name in chosen):
-            fold = folds.fit(group)
-            for b in built:
-                if b.domain.group == group and b.name in chosen:
-                    calibrated, _ = per_kb(b, fold.calibration, fit.PULL)
-                    results[b.name] = measure(b, calibrated)
-                    print(f"measured {b.name}", file=sys.stderr)
+        for fold, domains_held_out in held_out(built, chosen):
+            for b in domains_held_out:
+                calibrated, _ = per_kb(b, fold.calibration, fit.PULL)
+                results[b.name] = measure(b, calibrated)
+                print(f"measured {b.name}", file=sys.stderr)
     embedder.flush()
     rules = list(next(iter(results.values())))
     print("| domain | rule | answerable covered | covered by the right article | uncovered: own / project / "

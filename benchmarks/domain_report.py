@@ -71,12 +71,11 @@ def bars(report: dict) -> list[list]:
     """Per domain and share typed: the strongest peer by hit@3, the bar, and kbsuggest against it."""
     rows = []
     for name, d in report["domains"].items():
-        peers = {n: s for n, s in d["systems"].items() if not n.startswith(("kbsuggest", "bound"))}
+        systems, roles = d["systems"], d["roles"]
+        peers = {n: systems[n] for n in roles["peers"]}
         if not peers:
             continue
-        fitted = d["systems"]["kbsuggest held-out fit @fitted"]
-        unthresholded = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("@0"))
-        shipped = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("form"))
+        fitted, unthresholded, shipped = (systems[roles[r]] for r in ("held_out", "@0", "form"))
         for p, margin in BAR_MARGIN.items():
             key = f"hit@3_{p}"
             best = max(peers, key=lambda n: peers[n][key] or 0.0)
@@ -90,8 +89,7 @@ def targets(report: dict) -> list[list]:
     """Per domain, the issue's targets at shipped defaults: nothing shown, false suggestions, ECE."""
     rows = []
     for name, d in report["domains"].items():
-        form = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("form"))
-        chat = next(s for n, s in d["systems"].items() if n.startswith("kbsuggest shipped") and n.endswith("chat"))
+        form, chat = (d["systems"][d["roles"][r]] for r in ("form", "chat"))
         rows.append([name, form["threshold"], chat["threshold"], form["nothing_50"], form["false"]["all"],
                      chat["false"]["all"], chat.get("precision"), chat["hit@3_100"], form.get("ece"), chat.get("ece")])
     return rows

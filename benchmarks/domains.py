@@ -38,7 +38,7 @@ from domain_data import DATA, available_domains  # noqa: E402
 from domain_metrics import summarize  # noqa: E402
 from domain_report import print_report  # noqa: E402
 from embed_cache import DiskCachedEmbedder  # noqa: E402
-from lodo import BuiltDomain, Fold, Folds, build, run  # noqa: E402
+from lodo import BuiltDomain, Fold, build, held_out, run  # noqa: E402
 from peers import TantivyRanker, TxtaiRanker, article_fields  # noqa: E402
 
 from evaluation.baselines import BM25Ranker, DenseRanker, whole_articles  # noqa: E402
@@ -132,6 +132,9 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
         "per_kb": {"held_out_weights": {k: v for k, v in lodo_how.items() if k not in ("method",)},
                    "as_indexed": {k: v for k, v in b.suggester.manifest.calibration.items() if k not in ("method",)}},
         "peers_not_run": missing, "systems": systems,
+        # which rows the report compares (benchmarks/domain_report.py), so it need not parse their names
+        "roles": {"form": f"{SHIPPED} form", "chat": f"{SHIPPED} chat", "@0": f"{SHIPPED} @0",
+                  "held_out": "kbsuggest held-out fit @fitted", "peers": [r.name for r in others]},
     }
 
 
@@ -184,18 +187,16 @@ def main() -> int:
             built.append(build(d, Path(tmp), embedder))
             timings[f"index {d.name}"] = round(time.perf_counter() - step, 1)
             print(f"indexed {d.name}: {built[-1].articles} articles in {timings[f'index {d.name}']} s", file=sys.stderr)
-        folds = Folds(built)
-        for group in dict.fromkeys(b.domain.group for b in built if b.name in chosen):
-            step = time.perf_counter()
-            fold = folds.fit(group)
-            timings[f"fit without {group}"] = round(time.perf_counter() - step, 1)
-            for b in built:
-                if b.domain.group == group and b.name in chosen:
-                    step = time.perf_counter()
-                    results[b.name] = evaluate_domain(b, fold, peers, args.pull)
-                    timings[f"evaluate {b.name}"] = round(time.perf_counter() - step, 1)
-                    print(f"evaluated {b.name} in {timings[f'evaluate {b.name}']} s", file=sys.stderr)
+        step = time.perf_counter()
+        for fold, domains_held_out in held_out(built, chosen):
+            timings[f"fit without {fold.held_out}"] = round(time.perf_counter() - step, 1)
+            for b in domains_held_out:
+                step = time.perf_counter()
+                results[b.name] = evaluate_domain(b, fold, peers, args.pull)
+                timings[f"evaluate {b.name}"] = round(time.perf_counter() - step, 1)
+                print(f"evaluated {b.name} in {timings[f'evaluate {b.name}']} s", file=sys.stderr)
             embedder.flush()
+            step = time.perf_counter()
     embedder.flush()
     report = {
         "config": {"model": embedder.name, "model_file": embedder.model_file, "quick": args.quick,

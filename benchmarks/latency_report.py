@@ -50,6 +50,8 @@ def report(args, agree, a_rows, d_rows, kbs, b, c, load) -> None:
         targets.append(("int8 top-3 results kept >= 95% (StackFAQ)", 100 * agree["top3_kept"], agree["top3_kept"] >= 0.95))
     targets += [("in-process p50 <= 2 ms (int8, 1k, cache off)", d1k["p50"], d1k["p50"] <= 2),
                ("in-process p99 <= 5 ms", d1k["p99"], d1k["p99"] <= 5),
+               # the budget the ranking work must stay within (issue 14): the whole request as it stood then
+               ("in-process p99 <= 6.5 ms (ranking budget)", d1k["p99"], d1k["p99"] <= 6.5),
                ("build 1,000 articles <= 60 s", kbs[1000]["build_s"],
                 kbs[1000]["build_s"] is not None and kbs[1000]["build_s"] <= 60)]
     if b and c:

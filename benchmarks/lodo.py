@@ -12,7 +12,7 @@ the API runs, on the domain's snapshot with the fold's calibration in place of t
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +118,14 @@ class Folds:
         threshold, note = fit_threshold(train, calibration)
         return Fold(held_out, [b.name for b in train], Calibration(calibration.coef, calibration.intercept, threshold),
                     frozenset(i for p in parts for i in p.ids), note)
+
+
+def held_out(built: Sequence[BuiltDomain], chosen: Sequence[str]) -> Iterator[tuple[Fold, list[BuiltDomain]]]:
+    """Per group holding a ``chosen`` domain, in order: the fold fitted without that group, and its chosen
+    domains (the protocol of every leave-one-domain-out benchmark)."""
+    folds = Folds(built)
+    for group in dict.fromkeys(b.domain.group for b in built if b.name in chosen):
+        yield folds.fit(group), [b for b in built if b.domain.group == group and b.name in chosen]
 
 
 def fit_threshold(train: Sequence[BuiltDomain], calibration: Calibration) -> tuple[float, str]:
