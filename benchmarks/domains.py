@@ -107,18 +107,21 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
                  if not x.answerable and keep(sources[x.id])]
         return fit.quantile_threshold(np.asarray(worst), fit.FORM_MAX_FALSE)
 
+    # the rows the report compares (benchmarks/domain_report.py), named once so it need not parse names
+    roles = {"form": f"{SHIPPED} form", "chat": f"{SHIPPED} chat", "@0": f"{SHIPPED} @0",
+             "held_out": "kbsuggest held-out fit @fitted"}
     systems = dict([
-        row(f"{SHIPPED} form", "shipped", cold["form"], gate=GATED["form"]),
+        row(roles["form"], "shipped", cold["form"], gate=GATED["form"]),
         row(f"{SHIPPED} form, threshold per card (before)", "shipped", cold["form"]),
-        row(f"{SHIPPED} chat", "shipped", cold["chat"], whole=True),
-        row(f"{SHIPPED} @0", "shipped", 0.0),
+        row(roles["chat"], "shipped", cold["chat"], whole=True),
+        row(roles["@0"], "shipped", 0.0),
         row(f"{ORACLE} ({fit.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: True), gate=GATED["form"]),
         row(f"{NEAR_ORACLE} ({fit.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: source != "own"),
             gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"], gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"], whole=True),
         row(f"kbsuggest packaged calibration @{PACKAGED_MIN_SCORE:g} (no per-KB fit)", "packaged", PACKAGED_MIN_SCORE),
-        row("kbsuggest held-out fit @fitted", "lodo", t),
+        row(roles["held_out"], "lodo", t),
         row("kbsuggest held-out fit @0", "lodo", 0.0),
         *(row(r.name, r.name, None, calibrated=False) for r in others),
     ])
@@ -132,9 +135,7 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
         "per_kb": {"held_out_weights": {k: v for k, v in lodo_how.items() if k not in ("method",)},
                    "as_indexed": {k: v for k, v in b.suggester.manifest.calibration.items() if k not in ("method",)}},
         "peers_not_run": missing, "systems": systems,
-        # which rows the report compares (benchmarks/domain_report.py), so it need not parse their names
-        "roles": {"form": f"{SHIPPED} form", "chat": f"{SHIPPED} chat", "@0": f"{SHIPPED} @0",
-                  "held_out": "kbsuggest held-out fit @fitted", "peers": [r.name for r in others]},
+        "roles": {**roles, "peers": [r.name for r in others]},
     }
 
 

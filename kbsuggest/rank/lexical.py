@@ -100,8 +100,8 @@ class LexicalIndex:
         (n_articles,); and ``bm25``: the article's BM25 over its text (each term by its best alternative, that
         word's IDF times its saturation) relative to the best article's, in [0, 1]: which article says the
         query's words most, as a lexical engine ranks (the shares say how much of the query an article has).
-        ``allowed`` (a mask of positions: a locale or product filter): the best article is the best of those,
-        so a filtered caller's articles score as they would in a KB of their own."""
+        ``allowed`` (a mask of positions: what the caller may see, e.g. under a locale or product filter): the
+        best article is the best of those, so a filtered caller's articles score as in a KB of their own."""
         out = {key: np.zeros(self.articles, dtype=np.float32) for key in (*FIELDS, "bm25")}
         total = 0.0
         for alternatives in query.terms:

@@ -260,7 +260,7 @@ class Suggester:
         scores; the calibration fits in ``learning/`` use the same)."""
         lexical = self.lexical if include_internal else self.public_lexical
         allowed = self._allowed(locale, product, include_internal)
-        coverage = lexical.coverage(query, allowed if locale or product else None)
+        coverage = lexical.coverage(query, allowed)
         positions = self._candidates(query, np.asarray(vector, np.float32).reshape(1, -1), allowed, lexical, coverage)
         if len(positions) == 0:
             return positions, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.float32)
