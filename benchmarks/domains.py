@@ -75,16 +75,18 @@ def peer_rankers(b: BuiltDomain, names: list[str]) -> tuple[list, dict[str, str]
     return built, missing
 
 
-def per_kb(b: BuiltDomain, weights: Calibration, pull: float) -> tuple[Suggester, dict]:
-    """The domain's Suggester calibrated as ``kbsuggest index`` does (learning/coldstart.py), on ``weights``."""
-    calibration, how = cold_start(b.with_calibration(weights), weights, pull=pull)
+def per_kb(b: BuiltDomain, fold: Fold, pull: float) -> tuple[Suggester, dict]:
+    """The domain's Suggester calibrated as ``kbsuggest index`` does (learning/coldstart.py), on the fold's
+    weights and map to real text."""
+    calibration, how = cold_start(b.with_calibration(fold.calibration), fold.calibration, pull=pull,
+                                  real_text=fold.real_text)
     return b.with_calibration(calibration), how
 
 
 def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = fit.PULL) -> dict:
     packaged = SuggesterRanker(b.with_calibration(Calibration.default()), name="packaged")
     indexed = SuggesterRanker(b.suggester, name="indexed")  # what `kbsuggest index` built: per-KB cold start
-    lodo_cold, lodo_how = per_kb(b, fold.calibration, pull)
+    lodo_cold, lodo_how = per_kb(b, fold, pull)
     shipped = SuggesterRanker(lodo_cold, name="shipped")
     held_out = SuggesterRanker(b.with_calibration(fold.calibration), name="lodo")
     others, missing = peer_rankers(b, peers)
@@ -131,7 +133,8 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
         "unanswerable": {s: len(ts) for s, ts in b.domain.unanswerable.items()}, "skipped": b.skipped,
         "fold": {"held_out": fold.held_out, "train": fold.train, "threshold": t, "threshold_note": fold.threshold_note,
                  "coef": [round(float(c), 4) for c in fold.calibration.coef],
-                 "intercept": round(fold.calibration.intercept, 4), "fit_queries": len(fold.fit_ids)},
+                 "intercept": round(fold.calibration.intercept, 4), "fit_queries": len(fold.fit_ids),
+                 "pseudo_to_real": [round(x, 4) for x in fold.real_text]},
         "per_kb": {"held_out_weights": {k: v for k, v in lodo_how.items() if k not in ("method",)},
                    "as_indexed": {k: v for k, v in b.suggester.manifest.calibration.items() if k not in ("method",)}},
         "peers_not_run": missing, "systems": systems,

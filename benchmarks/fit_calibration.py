@@ -164,13 +164,17 @@ def load_queries() -> tuple[list[Labelled], list[Labelled], list[Labelled]]:
     return train, held, negatives
 
 
-def write_packaged(calibration: Calibration, fitted_on: str, threshold_note: str | None = None) -> None:
-    """Store ``calibration``'s weights (and, with ``threshold_note``, its threshold) as the packaged default."""
+def write_packaged(calibration: Calibration, fitted_on: str, threshold_note: str | None = None,
+                   pseudo_to_real: dict | None = None) -> None:
+    """Store ``calibration``'s weights (and, with ``threshold_note``, its threshold; with ``pseudo_to_real``, the
+    cold start's map to real text) as the packaged default."""
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
     data.update(features=list(FEATURES), coef=[round(float(c), 4) for c in calibration.coef],
                 intercept=round(calibration.intercept, 4), fitted_on=f"{dt.date.today().isoformat()} {fitted_on}")
     if threshold_note is not None:
         data.update(threshold=round(calibration.threshold, 4), threshold_note=threshold_note)
+    if pseudo_to_real is not None:
+        data.update(pseudo_to_real=pseudo_to_real)
     DEFAULT_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {DEFAULT_FILE}")
 
@@ -193,6 +197,8 @@ def fit_domains(args: argparse.Namespace) -> int:
     print(f"fitted on {', '.join(fold.train)} ({len(fold.fit_ids)} labelled queries)")
     print("coef", dict(zip(FEATURES, np.round(c.coef.tolist(), 3))), "intercept", round(c.intercept, 3))
     print(f"threshold {c.threshold:.4f}: {fold.threshold_note}")
+    slope, offset = fold.real_text
+    print(f"pseudo_to_real: slope {slope:.4f}, offset {offset:.4f}")
     if args.write:
         write_packaged(c, (
             f"by benchmarks/fit_calibration.py --domains with {embedder.name}: as each leave-one-domain-out fold of "
@@ -202,7 +208,13 @@ def fit_domains(args: argparse.Namespace) -> int:
             f"(softmax over each prefix's candidates, L2 {L2}) then Platt scaling"),
             f"benchmarks/fit_calibration.py --domains: the lowest threshold with precision >= 0.9 and at most 0.10 "
             f"false suggestions on the same domains ({fold.threshold_note}). Settings.min_score defaults to it; each "
-            f"KB's own calibration (learning/coldstart.py) replaces it.")
+            f"KB's own calibration (learning/coldstart.py) replaces it.",
+            {"slope": round(slope, 4), "offset": round(offset, 4),
+             "note": "benchmarks/fit_calibration.py --domains: the cold start's score (learning/coldstart.py) mapped "
+                     "to what real text gets: each domain cold-started on these weights, its labelled queries and "
+                     "BANKING77 train queries typed as a form sends them, a Platt fit over the cards its form shows "
+                     "(each domain the same weight, answerable and unanswerable half each). Pseudo-queries share their "
+                     "article's wording, so a scale fitted on them alone promises more than real tickets get."})
     return 0
 
 

@@ -24,7 +24,7 @@ from fit_calibration import TrainingRows, fit_rows, training_rows  # noqa: E402
 
 from evaluation.calibrate import Sweep  # noqa: E402
 from evaluation.metrics import per_ticket  # noqa: E402
-from evaluation.replay import Ranking, SuggesterRanker, Trace, replay  # noqa: E402
+from evaluation.replay import Ranking, SuggesterRanker, Trace, debounced_lengths, replay  # noqa: E402
 from indexing.build import build_index  # noqa: E402
 from kbsuggest.config import Settings  # noqa: E402
 from kbsuggest.domain import Ticket  # noqa: E402
@@ -32,6 +32,8 @@ from kbsuggest.index.versions import kb_dir, resolve  # noqa: E402
 from kbsuggest.kbs.load import load_suggester  # noqa: E402
 from kbsuggest.rank.calibration import Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
+from learning import fit as kb_fit  # noqa: E402
+from learning.coldstart import add_candidates, cold_start  # noqa: E402
 
 TARGET_PRECISION = 0.9
 MAX_FALSE_RATE = 0.1
@@ -93,6 +95,7 @@ class Fold:
     calibration: Calibration  # its threshold is the fitted one
     fit_ids: frozenset[str]  # every ticket id the fit saw (calibration and threshold)
     threshold_note: str = ""
+    real_text: kb_fit.Scale = kb_fit.IDENTITY  # pseudo_to_real: cold-start logit -> real text's
 
 
 class Folds:
@@ -117,7 +120,7 @@ class Folds:
         calibration = fit_rows(parts)
         threshold, note = fit_threshold(train, calibration)
         return Fold(held_out, [b.name for b in train], Calibration(calibration.coef, calibration.intercept, threshold),
-                    frozenset(i for p in parts for i in p.ids), note)
+                    frozenset(i for p in parts for i in p.ids), note, pseudo_to_real(train, calibration))
 
 
 def held_out(built: Sequence[BuiltDomain], chosen: Sequence[str]) -> Iterator[tuple[Fold, list[BuiltDomain]]]:
@@ -126,6 +129,24 @@ def held_out(built: Sequence[BuiltDomain], chosen: Sequence[str]) -> Iterator[tu
     folds = Folds(built)
     for group in dict.fromkeys(b.domain.group for b in built if b.name in chosen):
         yield folds.fit(group), [b for b in built if b.domain.group == group and b.name in chosen]
+
+
+def pseudo_to_real(train: Sequence[BuiltDomain], weights: Calibration) -> kb_fit.Scale:
+    """The map from a cold-start logit to what real text gets: each domain cold-started on ``weights`` (with no
+    map), its fit tickets typed as a form sends them, a Platt fit over the cards its form shows
+    (learning/fit.py's ``real_text_scale``)."""
+    parts = []
+    for b in train:
+        calibration, _ = cold_start(b.with_calibration(weights), weights, real_text=kb_fit.IDENTITY)
+        suggester = b.with_calibration(calibration)
+        position = {a.id: i for i, a in enumerate(suggester.articles)}
+        queries = [([t.title[:n] for n in debounced_lengths(t.title)],
+                    position[t.linked_articles[0]] if t.answerable else None) for t in b.fit_tickets]
+        candidates = kb_fit.Candidates()
+        add_candidates(candidates, suggester, calibration, queries)
+        parts.append(kb_fit.shown_cards(candidates.scored(calibration.coef, calibration.intercept),
+                                        calibration.threshold))
+    return kb_fit.real_text_scale(parts)
 
 
 def fit_threshold(train: Sequence[BuiltDomain], calibration: Calibration) -> tuple[float, str]:

@@ -5,7 +5,8 @@ question-like sentences, each typed at 30/50/70/100 %), answered by their own ar
 articles ranked for them are its wrong answers. Unanswerable examples are the packaged out-of-domain
 texts (``offtopic.txt``), typed keystroke by keystroke as a debounced form sends them. Both go through
 the Suggester's own candidates and features, computed once; ``fit.py`` refits the weights (pulled towards
-the packaged ones), then the scale and the thresholds. Seeded and numpy-only: the same KB and model give
+the packaged ones), then the scale, composed with the packaged map from pseudo-queries to real text
+(``packaged_real_text_scale``), and the thresholds. Seeded and numpy-only: the same KB and model give
 the same calibration.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kbsuggest.index.versions import write_atomically
-from kbsuggest.rank.calibration import Calibration
+from kbsuggest.rank.calibration import Calibration, packaged_data
 from kbsuggest.rank.suggester import Suggester
 from learning import fit
 from learning.pseudo import pseudo_queries, typed_prefixes
@@ -27,6 +28,16 @@ from learning.pseudo import pseudo_queries, typed_prefixes
 OFFTOPIC = Path(__file__).with_name("offtopic.txt")
 SEED = 0
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # off-topic text -> vector, per model (the same for every KB)
+
+
+def packaged_real_text_scale() -> fit.Scale:
+    """``pseudo_to_real`` of the packaged calibration (benchmarks/fit_calibration.py --domains fits it on labelled
+    domains): how a logit scaled on pseudo-queries maps to real text. Identity when absent."""
+    data = packaged_data().get("pseudo_to_real") or {}
+    slope, offset = float(data.get("slope", 1.0)), float(data.get("offset", 0.0))
+    if not (np.isfinite(slope) and np.isfinite(offset) and slope > 0):
+        raise ValueError(f"calibration.json: pseudo_to_real {data} must have a finite slope > 0 and a finite offset")
+    return slope, offset
 
 
 def offtopic_texts() -> list[str]:
@@ -118,30 +129,38 @@ def cold_candidates(suggester: Suggester, base: Calibration, seed: int = SEED,
                         "examples": len(candidates), "seed": seed}
 
 
-def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = fit.PULL) -> tuple[Calibration, dict]:
-    """``base``'s weights refitted (``pull`` towards them; inf: kept) and rescaled for these examples, with
-    their two thresholds."""
+def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = fit.PULL,
+                   then: fit.Scale = fit.IDENTITY) -> tuple[Calibration, dict]:
+    """``base``'s weights refitted (``pull`` towards them; inf: kept) and rescaled for these examples, the scale
+    composed with ``then`` (pseudo-queries to real text; the identity for real history), with their two thresholds
+    (chosen by rank on the composed score: ``then`` changes what a score says, not which texts are shown)."""
     if not any(candidates.answerable) or all(candidates.answerable):
         return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
                                   "thresholds"}
     coef = fit.listwise_weights(candidates, base.coef, pull).astype(np.float32)
     examples = candidates.scored(coef, base.intercept)
-    slope, offset = fit.fit_scale(examples)
+    slope, offset = fit.compose(fit.fit_scale(examples), then)
     chosen, reached = fit.thresholds(examples, slope, offset)
     weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
+    mapped = {} if then == fit.IDENTITY else {
+        "pseudo_to_real": {"slope": round(then[0], 4), "offset": round(then[1], 4)}}
     return weighted.rescaled(slope, offset, chosen), {
         "weights": {"pull": pull if np.isfinite(pull) else None,
                     "from": [round(float(c), 4) for c in base.coef], "to": [round(float(c), 4) for c in coef]},
-        "slope": round(slope, 4), "offset": round(offset, 4), "thresholds": chosen, "on_examples": reached}
+        "slope": round(slope, 4), "offset": round(offset, 4), **mapped,
+        "thresholds": chosen, "on_examples": reached}
 
 
 def cold_start(suggester: Suggester, base: Calibration | None = None, seed: int = SEED,
-               cache_dir: Path | None = None, pull: float = fit.PULL) -> tuple[Calibration, dict]:
+               cache_dir: Path | None = None, pull: float = fit.PULL,
+               real_text: fit.Scale | None = None) -> tuple[Calibration, dict]:
     """The calibration of ``suggester``'s KB, and how it was fitted (for the manifest); ``cache_dir``: where
-    the off-topic texts' vectors may be kept between processes."""
+    the off-topic texts' vectors may be kept between processes; ``real_text``: the map from pseudo-queries to
+    real text (default: the packaged one; a leave-one-domain-out fold passes its own)."""
     base = base or Calibration.default()
     candidates, how = cold_candidates(suggester, base, seed, cache_dir)
-    calibration, result = fit_candidates(base, candidates, pull)
+    then = packaged_real_text_scale() if real_text is None else real_text
+    calibration, result = fit_candidates(base, candidates, pull, then)
     return calibration, {"source": "cold start", "method": "learning/coldstart.py: the packaged weights refitted "
-                         "listwise and Platt-scaled, form/chat thresholds, from the KB's pseudo-queries and packaged "
-                         "off-topic text", **how, **result}
+                         "listwise and Platt-scaled (then mapped to real text), form/chat thresholds, from the KB's "
+                         "pseudo-queries and packaged off-topic text", **how, **result}

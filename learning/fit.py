@@ -7,7 +7,9 @@ On examples of the KB (pseudo-queries at cold start, labelled history when warm)
   model) leans on lexical evidence, a KB of short titles on the title;
 - **Platt scaling**: ``P(answers) = sigmoid(slope * logit + offset)`` over the suggestions a visitor would
   be shown (the top ``SHOWN`` of each text), by Newton's method on the weighted log-loss, each step halved
-  until it lowers the loss (a full Newton step can oscillate and diverge on these examples);
+  until it lowers the loss (a full Newton step can oscillate and diverge on these examples); at cold start
+  then composed with the packaged map from pseudo-queries to real text (``real_text_scale``: pseudo-queries
+  share their article's wording, so a scale fitted on them alone promises more than real tickets get);
 - **form threshold**: the lowest score at which at most ``FORM_MAX_FALSE`` of the out-of-domain texts show
   anything at any prefix typed (recall is as high as that allows);
 - **chat threshold**: the lowest score at which the cards a whole message shows (up to ``SHOWN``) answer it
@@ -213,6 +215,45 @@ def fit_scale(examples: Examples) -> tuple[float, float]:
     y = np.concatenate(examples.correct).astype(np.float64)
     w = np.repeat(w_text, [len(x) for x in examples.logits])
     return platt(z, y, w)
+
+
+Scale = tuple[float, float]  # (slope, offset) of a logit
+IDENTITY: Scale = (1.0, 0.0)
+
+
+def compose(first: Scale, then: Scale) -> Scale:
+    """The scale applying ``first``, then ``then``."""
+    return then[0] * first[0], then[0] * first[1] + then[1]
+
+
+def shown_cards(examples: Examples, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(logits, correct, weights) of the cards a form shows: each text's top ``SHOWN`` when its best reaches
+    ``threshold`` (on ``sigmoid(logit)``). Each query weighs 1 over its shown cards, answerable and
+    unanswerable queries half each (the declared prior of every fit here)."""
+    shown = [i for i, x in enumerate(examples.logits) if len(x) and sigmoid(x[0]) >= threshold]
+    if not shown:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    z = np.concatenate([examples.logits[i] for i in shown])
+    y = np.concatenate([examples.correct[i] for i in shown]).astype(np.float64)
+    query = np.repeat([examples.query[i] for i in shown], [len(examples.logits[i]) for i in shown])
+    answerable = np.repeat([examples.answerable[i] for i in shown], [len(examples.logits[i]) for i in shown])
+    _, inverse, counts = np.unique(query, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[inverse]
+    for side in (True, False):
+        if (answerable == side).any():
+            w[answerable == side] /= w[answerable == side].sum()
+    return z, y, w
+
+
+def real_text_scale(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Scale:
+    """The Platt map from cold-start logits to what real text gets, over ``shown_cards`` of several KBs' labelled
+    history, each KB weighing the same (2 in all, as in one KB's cold start): fitted across domains
+    (benchmarks/fit_calibration.py --domains), never on the KB it is applied to."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return IDENTITY
+    z, y, w = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return platt(z, y, w / len(parts))
 
 
 def quantile_threshold(scores: np.ndarray, max_share: float) -> float:

@@ -29,6 +29,11 @@ def test_index_suggest_info(tmp_path):
     assert result.exit_code == 0
     rank, score, article = result.output.splitlines()[1].split()[:3]
     assert (rank, article) == ("1", "password-reset") and 0.0 < float(score) <= 1.0
+    chat = run("--index-dir", index, "--embedder", "hash", "suggest", "--mode", "chat", "reset my password email")
+    assert chat.output.splitlines()[1].split()[2] == "password-reset"
+    assert len(chat.output.splitlines()) < len(result.output.splitlines())  # the chat shows fewer cards
+    bad = run("--index-dir", index, "--embedder", "hash", "suggest", "--mode", "email", "password")
+    assert bad.exit_code == 2 and "Invalid value for '--mode': 'email' is not one of 'form', 'chat'" in bad.output
 
     result = run("--index-dir", index, "info")
     assert "articles    10   chunks 29" in result.output

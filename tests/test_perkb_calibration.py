@@ -20,6 +20,7 @@ from kbsuggest.index.format import WARM_CALIBRATION_FILE, read_calibration, read
 from kbsuggest.index.versions import kb_dir, list_kbs
 from kbsuggest.kbs.load import load_suggester
 from kbsuggest.rank.calibration import Calibration
+from kbsuggest.rank.suggester import Policy, Suggester
 from kbsuggest.store import open_store
 from learning import fit
 from learning.pseudo import pseudo_queries
@@ -108,6 +109,55 @@ def test_two_kbs_get_their_own_calibration_each_loaded_from_its_index(tmp_path):
 def test_packaged_calibration_on_request(tmp_path):
     settings = build(tmp_path, calibration="packaged")
     assert read_calibration(snapshot_dir(settings))["coef"] == Calibration.default().to_dict()["coef"]
+
+
+def test_the_map_to_real_text_changes_what_a_score_says_not_what_is_shown(built_settings):
+    from learning.coldstart import cold_start
+
+    suggester = load_suggester(built_settings, HashEmbedder())
+    base = Calibration.default()
+    plain, _ = cold_start(suggester, base, real_text=fit.IDENTITY)
+    mapped, how = cold_start(suggester, base, real_text=(0.8, -0.5))
+    assert how["pseudo_to_real"] == {"slope": 0.8, "offset": -0.5}
+    assert np.allclose(mapped.coef, 0.8 * plain.coef, atol=1e-5)
+    assert mapped.intercept == pytest.approx(0.8 * plain.intercept - 0.5, abs=1e-5)
+    texts = ["reset my password", "sso login", "export csv", "charged twice", "passw", "how do i cancel"]
+
+    def shown_by(c: Calibration, mode: str) -> list[list[tuple[str, float]]]:
+        s = Suggester(suggester.snapshot, suggester.embedder, Policy(c.threshold, chat_min_score=c.chat_threshold), c)
+        return [[(x.article_id, x.score) for x in s.suggest(t, mode=mode)] for t in texts]
+
+    for mode in ("form", "chat"):
+        before, after = (shown_by(c, mode) for c in (plain, mapped))
+        assert [[a for a, _ in row] for row in before] == [[a for a, _ in row] for row in after]
+        for was, now in zip(before, after):
+            for (_, p), (_, q) in zip(was, now):  # the same logit, mapped: sigmoid(0.8 * logit - 0.5)
+                assert q == pytest.approx(1 / (1 + np.exp(-(0.8 * np.log(p / (1 - p)) - 0.5))), abs=2e-4)
+        assert [row[0][0] if row else None for row in before] == [
+            "password-reset", "sso-login", "export-empty-csv", "billing-refunds", "password-reset", None]
+
+
+def test_shown_cards_weigh_each_query_once_and_each_side_half():
+    examples = fit.Examples()
+    examples.add(np.array([2.0, 1.0, 0.0]), np.array([True, False, False]), 0, False, True)
+    examples.add(np.array([3.0, 0.5]), np.array([True, False]), 0, True, True)  # the same query, typed further
+    examples.add(np.array([-5.0]), np.array([False]), 1, True, True)  # its best is under the threshold: not shown
+    examples.add(np.array([1.0]), np.array([False]), 2, True, False)
+    z, y, w = fit.shown_cards(examples, threshold=0.5)
+    assert z.tolist() == [2.0, 1.0, 0.0, 3.0, 0.5, 1.0] and y.tolist() == [1, 0, 0, 1, 0, 0]
+    assert np.allclose(w, [0.2] * 5 + [1.0])  # query 0's five cards share its weight; off-topic weighs as much
+    assert fit.real_text_scale([]) == fit.IDENTITY
+    assert fit.compose((2.0, 1.0), (0.5, -1.0)) == (1.0, -0.5)
+
+
+def test_a_packaged_map_to_real_text_must_keep_the_order(monkeypatch):
+    from learning import coldstart
+
+    monkeypatch.setattr(coldstart, "packaged_data", lambda: {"pseudo_to_real": {"slope": -1.0, "offset": 0.0}})
+    with pytest.raises(ValueError, match="pseudo_to_real .* must have a finite slope > 0"):
+        coldstart.packaged_real_text_scale()
+    monkeypatch.setattr(coldstart, "packaged_data", lambda: {})
+    assert coldstart.packaged_real_text_scale() == fit.IDENTITY
 
 
 def test_thresholds_meet_their_targets_on_the_examples():
@@ -238,6 +288,7 @@ def test_calibrate_publishes_a_warm_fit_that_survives_reindexing(tmp_path):
     assert read_calibration(snapshot_dir(settings)) == warm["calibration"]
     info = CliRunner().invoke(main, [*args, "info"], env=env)
     assert "calibration warm (kbsuggest calibrate): thresholds form" in info.output
+    assert "pseudo_to_real" not in warm["how"]  # real history needs no map to real text
 
 
 def test_calibrate_keeps_the_current_fit_when_the_held_out_part_is_worse(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ import click
 
 from kbsuggest.cli.context import CLIContext, echo, indexer, kb_option
 from kbsuggest.errors import KBSuggestError
+from kbsuggest.rank.calibration import MODES
 from kbsuggest.sources import FORMATS, format_help
 
 
@@ -104,18 +105,22 @@ def serve(obj: CLIContext, host: str | None, port: int | None) -> None:
 @click.option("--locale", help="Only articles in this locale.")
 @click.option("--product", help="Only articles of this product.")
 @click.option("--internal", is_flag=True, help="Include internal (agent-only) articles.")
+@click.option("--mode", type=click.Choice(MODES), default="form", show_default=True,
+              help="The surface whose policy applies: form (the top k once the best reaches the form threshold) "
+                   "or chat (only the cards that reach the chat threshold).")
 @kb_option
 @click.pass_obj
-def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str | None, internal: bool, kb: str) -> None:
+def suggest(obj: CLIContext, text: str, k: int, locale: str | None, product: str | None, internal: bool, mode: str,
+            kb: str) -> None:
     """Show the articles suggested for TEXT."""
     from kbsuggest.kbs.load import build_suggester, kb_embedder
 
     settings = obj.settings()
     config = obj.kb(kb, settings)
     suggester = build_suggester(settings, config, kb_embedder(settings, config.name), obj.store(settings))
-    found = suggester.suggest(text, k, locale=locale, product=product, include_internal=internal)
+    found = suggester.suggest(text, k, locale=locale, product=product, include_internal=internal, mode=mode)
     if not found:
-        click.echo("no suggestion above the threshold")
+        click.echo(f"no suggestion above the {mode} threshold")
         return
     click.echo(f"{'#':<2} {'score':>6}  {'article':<28} section")
     for rank, s in enumerate(found, 1):
@@ -166,6 +171,9 @@ def show_calibration(how: dict, data: dict | None) -> None:
                    + (f" ({how.get('pseudo_queries')} pseudo-queries: {kinds}; {how.get('offtopic_texts')} off-topic "
                       f"texts; seed {how.get('seed')})" if "pseudo_queries" in how else "")
                    + (f" ({how['labels']} labels, fitted {how.get('fitted_at', '')})" if "labels" in how else ""))
+    if real := how.get("pseudo_to_real"):
+        click.echo(f"            including the packaged map from pseudo-queries to real text (slope {real['slope']}, "
+                   f"offset {real['offset']})")
     pull = (how.get("weights") or {}).get("pull")
     click.echo("            weights " + ", ".join(f"{f} {c:.3f}" for f, c in zip(FEATURES, calibration.coef.tolist()))
                + f", intercept {calibration.intercept:.3f}"
