@@ -199,9 +199,11 @@ def _offset_for(s: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 1
 def _weights(examples: Examples) -> np.ndarray:
     """Per text: each query weighs 1 over its prefixes; answerable and unanswerable weigh the same in total."""
     query = np.array(examples.query)
-    answerable = np.array(examples.answerable)
-    per_query = np.bincount(query)
-    w = 1.0 / per_query[query]
+    return _half_and_half(1.0 / np.bincount(query)[query], np.array(examples.answerable))
+
+
+def _half_and_half(w: np.ndarray, answerable: np.ndarray) -> np.ndarray:
+    """``w`` scaled so that the answerable and the unanswerable side each weigh 1 in all."""
     for side in (True, False):
         mask = answerable == side
         if mask.any():
@@ -235,14 +237,10 @@ def shown_cards(examples: Examples, threshold: float) -> tuple[np.ndarray, np.nd
         return np.zeros(0), np.zeros(0), np.zeros(0)
     z = np.concatenate([examples.logits[i] for i in shown])
     y = np.concatenate([examples.correct[i] for i in shown]).astype(np.float64)
-    query = np.repeat([examples.query[i] for i in shown], [len(examples.logits[i]) for i in shown])
-    answerable = np.repeat([examples.answerable[i] for i in shown], [len(examples.logits[i]) for i in shown])
+    cards = [len(examples.logits[i]) for i in shown]
+    query = np.repeat([examples.query[i] for i in shown], cards)
     _, inverse, counts = np.unique(query, return_inverse=True, return_counts=True)
-    w = 1.0 / counts[inverse]
-    for side in (True, False):
-        if (answerable == side).any():
-            w[answerable == side] /= w[answerable == side].sum()
-    return z, y, w
+    return z, y, _half_and_half(1.0 / counts[inverse], np.repeat([examples.answerable[i] for i in shown], cards))
 
 
 def real_text_scale(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Scale:
