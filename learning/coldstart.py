@@ -130,16 +130,25 @@ def cold_candidates(suggester: Suggester, base: Calibration, seed: int = SEED,
 
 
 def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = fit.PULL,
-                   then: fit.Scale = fit.IDENTITY) -> tuple[Calibration, dict]:
+                   then: fit.Scale = fit.IDENTITY, unanswered: Sequence[bool] | None = None) -> tuple[Calibration, dict]:
     """``base``'s weights refitted (``pull`` towards them; inf: kept) and rescaled for these examples, the scale
     composed with ``then`` (pseudo-queries to real text; the identity for real history), with their two thresholds
-    (chosen by rank on the composed score: ``then`` changes what a score says, not which texts are shown)."""
+    (chosen by rank on the composed score: ``then`` changes what a score says, not which texts are shown).
+    ``unanswered`` marks the texts of the KB's own history that no article answered: when there are any, the
+    scale is fitted on the history alone (answered and unanswered texts as often as they occur: the KB's own
+    mix, not the declared half and half), and the thresholds, by rank, on the other texts as before."""
     if not any(candidates.answerable) or all(candidates.answerable):
         return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
                                   "thresholds"}
+    own = list(unanswered) if unanswered is not None and any(unanswered) else [False] * len(candidates)
     coef = fit.listwise_weights(candidates, base.coef, pull).astype(np.float32)
     examples = candidates.scored(coef, base.intercept)
-    slope, offset = fit.compose(fit.fit_scale(examples), then)
+    if any(own):
+        history = fit.rows(examples, [a or u for a, u in zip(examples.answerable, own)])
+        scale, examples = fit.fit_scale(history, declared_prior=False), fit.rows(examples, [not u for u in own])
+    else:
+        scale = fit.fit_scale(examples)
+    slope, offset = fit.compose(scale, then)
     chosen, reached = fit.thresholds(examples, slope, offset)
     weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
     mapped = {} if then == fit.IDENTITY else {
@@ -148,6 +157,7 @@ def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = 
         "weights": {"pull": pull if np.isfinite(pull) else None,
                     "from": [round(float(c), 4) for c in base.coef], "to": [round(float(c), 4) for c in coef]},
         "slope": round(slope, 4), "offset": round(offset, 4), **mapped,
+        "scale_prior": "the history's own mix" if any(own) else "half answerable, half not (declared)",
         "thresholds": chosen, "on_examples": reached}
 
 

@@ -20,7 +20,7 @@ Answerable and out-of-domain examples weigh the same in total (a declared prior 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -72,6 +72,14 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.features)
+
+
+def rows(examples, keep) -> object:
+    """The same kind of examples (``Candidates`` or ``Examples``: parallel lists, one entry per text), the
+    texts where ``keep`` is true only."""
+    keep = list(keep)
+    return type(examples)(**{f.name: [v for v, k in zip(getattr(examples, f.name), keep) if k]
+                             for f in fields(examples)})
 
 
 def listwise_weights(candidates: Candidates, coef0: np.ndarray, pull: float = PULL,
@@ -196,10 +204,14 @@ def _offset_for(s: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 1
     return float(_minimise(np.zeros(1), objective, newton_step, iterations)[0])
 
 
-def _weights(examples: Examples) -> np.ndarray:
-    """Per text: each query weighs 1 over its prefixes; answerable and unanswerable weigh the same in total."""
+def _weights(examples: Examples, declared_prior: bool = True) -> np.ndarray:
+    """Per text: each query weighs 1 over its prefixes; with ``declared_prior`` answerable and unanswerable weigh
+    the same in total, else each side as often as its queries occur (the mix of a KB's own history); 2 in all."""
     query = np.array(examples.query)
-    return _half_and_half(1.0 / np.bincount(query)[query], np.array(examples.answerable))
+    w = 1.0 / np.bincount(query)[query]
+    if declared_prior:
+        return _half_and_half(w, np.array(examples.answerable))
+    return 2 * w / w.sum()
 
 
 def _half_and_half(w: np.ndarray, answerable: np.ndarray) -> np.ndarray:
@@ -211,8 +223,9 @@ def _half_and_half(w: np.ndarray, answerable: np.ndarray) -> np.ndarray:
     return w
 
 
-def fit_scale(examples: Examples) -> tuple[float, float]:
-    w_text = _weights(examples)
+def fit_scale(examples: Examples, declared_prior: bool = True) -> tuple[float, float]:
+    """(slope, offset) of the Platt scaling over each text's top ``SHOWN`` (``_weights``)."""
+    w_text = _weights(examples, declared_prior)
     z = np.concatenate(examples.logits)
     y = np.concatenate(examples.correct).astype(np.float64)
     w = np.repeat(w_text, [len(x) for x in examples.logits])

@@ -158,3 +158,16 @@ def test_coverage_rules_judge_each_whole_query(built):
     assert coverage_lodo.measure(b, b.suggester) == {
         "cosine >= 0.57": half, "chat": every, "form": every, "score >= 0.2": every, "score >= 0.3": every,
         "score >= 0.4": half, "score >= 0.5": half}
+
+
+def test_warm_benchmark_plays_a_domains_queries_as_its_history(built):
+    """benchmarks/warm_domains.py: answerable queries are resolved tickets linked to their article, unanswerable
+    ones resolved with none; the figures are on learning/warm.py's held-out part of them."""
+    import warm_domains
+    from learning.warm import held_out
+
+    labels, test = warm_domains.history(built[0])
+    assert [(x.text, x.article_id, x.source) for x in labels] == [
+        ("how do I get a refund", "billing-refund", "ticket"), ("download my invoice pdf", "billing-invoice", "ticket"),
+        ("what is the weather", None, "unanswered")]
+    assert [t.id for t in test] == [t.id for t, x in zip(built[0].tickets, labels) if held_out(x)]

@@ -256,6 +256,50 @@ def labelled_tickets(n: int) -> list[Ticket]:
                    linked_articles=(items[i % len(items)][0],)) for i in range(n)]
 
 
+def unanswered_tickets(n: int) -> list[Ticket]:
+    titles = ["refund for my flight", "opening hours of the museum", "my parcel never arrived",
+              "recipe for banana bread", "cancel my gym membership"]
+    return [Ticket(f"u{i}", f"{titles[i % len(titles)]} {i}", status="solved") for i in range(n)]
+
+
+def test_resolved_tickets_with_no_article_are_the_kbs_unanswered_history(tmp_path):
+    from learning.warm import history_labels
+
+    settings = build(tmp_path)
+    store = open_store(settings)
+    store.write_tickets("default", [*labelled_tickets(2), *unanswered_tickets(2),
+                                    Ticket("open", "webhooks are not delivered", status="open"),
+                                    Ticket("gone", "an article since deleted", status="solved",
+                                           linked_articles=("deleted-article",))])
+    known = {a.id for a in load_suggester(settings, HashEmbedder()).articles}
+    labels = {(x.text, x.article_id, x.source) for x in history_labels(store, "default", known)}
+    assert labels == {("cannot reset my password 0", "password-reset", "ticket"),
+                      ("sso login keeps failing 1", "sso-login", "ticket"),
+                      ("refund for my flight 0", None, "unanswered"),
+                      ("opening hours of the museum 1", None, "unanswered")}
+
+
+def test_unanswered_history_teaches_the_kbs_mix_not_what_is_shown(tmp_path):
+    from learning.warm import history_labels, warm_fit
+
+    settings = build(tmp_path)
+    store = open_store(settings)
+    suggester = load_suggester(settings, HashEmbedder())
+    known = {a.id for a in suggester.articles}
+    store.write_tickets("default", labelled_tickets(40))
+    answered_only, how_before = warm_fit(suggester, history_labels(store, "default", known))
+    store.write_tickets("default", unanswered_tickets(120))  # three in four texts of this KB have no answer
+    labels = history_labels(store, "default", known)
+    mixed, how = warm_fit(suggester, labels)
+    assert how["labels"] == 40 and how["by_source"]["unanswered"] == 120
+    assert how["scale_prior"] == "the history's own mix"
+    assert how_before["scale_prior"] == "half answerable, half not (declared)"
+    assert how["weights"] == how_before["weights"]  # what ranks is learnt from answered texts only
+    assert how["on_examples"] == how_before["on_examples"]  # the thresholds, by rank: the same texts shown
+    assert how["offset"] < how_before["offset"]  # the same evidence means a lower probability on this KB
+    assert how["after"]["form_false"] is not None and how_before["after"]["form_false"] is None
+
+
 def test_calibrate_refuses_below_the_minimum_number_of_labels(tmp_path):
     settings = build(tmp_path)
     open_store(settings).write_tickets("default", labelled_tickets(5))
@@ -275,7 +319,7 @@ def test_calibrate_publishes_a_warm_fit_that_survives_reindexing(tmp_path):
     result = CliRunner().invoke(main, [*args, "calibrate"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("40 labels (40 ticket, 0 feedback, 0 opened): fitted on ")
+    assert lines[0].startswith("40 labels (40 ticket, 0 feedback, 0 opened, 0 unanswered): fitted on ")
     assert lines[1].startswith("before ") and lines[2].startswith("after ")
     assert lines[-1].endswith("published v000002")
     warm = json.loads((kb_dir(settings.index_dir, "default") / WARM_CALIBRATION_FILE).read_text())

@@ -11,8 +11,9 @@ def _row(name: str, m: dict) -> str:
     def f(value) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    return (f"{name:<7} form {m['form_threshold']:.4f} recall {f(m['form_recall'])}   chat {m['chat_threshold']:.4f} "
-            f"precision {f(m['chat_precision'])}   ECE {f(m['ece'])}")
+    unanswered = f" shown on unanswered {f(m['form_false'])}" if m.get("form_false") is not None else ""
+    return (f"{name:<7} form {m['form_threshold']:.4f} recall {f(m['form_recall'])}{unanswered}   chat "
+            f"{m['chat_threshold']:.4f} precision {f(m['chat_precision'])}   ECE {f(m['ece'])}")
 
 
 @click.command()
@@ -24,7 +25,8 @@ def _row(name: str, m: dict) -> str:
 @click.pass_obj
 def calibrate(obj: CLIContext, min_labels: int | None, dry_run: bool, force: bool, kb: str) -> None:
     """Refit KB --kb's feature weights, score scale and form/chat thresholds from its resolved tickets with
-    linked_articles, helpful feedback and opened articles; report before/after on a held-out 30 %; publish it
+    linked_articles, helpful feedback and opened articles (resolved tickets with no linked article teach the
+    score how often the KB's traffic has no answer); report before/after on a held-out 30 %; publish it
     as a new version unless it is worse there (--force publishes anyway). The fit is kept in the KB's index
     directory (calibration.warm.json) and every reindex uses it until the next fit."""
     import datetime as dt
