@@ -140,7 +140,7 @@ def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = 
     if not any(candidates.answerable) or all(candidates.answerable):
         return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
                                   "thresholds"}
-    own = list(unanswered) if unanswered is not None and any(unanswered) else [False] * len(candidates)
+    own = list(unanswered) if unanswered is not None else []
     coef = fit.listwise_weights(candidates, base.coef, pull).astype(np.float32)
     examples = candidates.scored(coef, base.intercept)
     if any(own):

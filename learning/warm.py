@@ -78,9 +78,9 @@ def candidates_of(suggester: Suggester, base: Calibration, labels: list[Label],
     add_candidates(candidates, suggester, base, [(prefixes(x.text), position[x.article_id]) for x in answered])
     first = len(candidates)
     add_candidates(candidates, suggester, base, [(prefixes(x.text), None) for x in labels if x.article_id is None])
-    unanswered = [first <= i for i in range(len(candidates))]
+    last = len(candidates)
     add_candidates(candidates, suggester, base, [(form_prefixes(t), None) for t in offtopic_texts()], offtopic=True)
-    return candidates, unanswered + [False] * (len(candidates) - len(unanswered))
+    return candidates, [first <= i < last for i in range(len(candidates))]
 
 
 def measure(suggester: Suggester, calibration: Calibration, labels: list[Label]) -> dict:
