@@ -49,7 +49,7 @@ from kbsuggest.errors import ConfigError  # noqa: E402
 from kbsuggest.rank.calibration import GATED, Calibration  # noqa: E402
 from kbsuggest.rank.suggester import Suggester  # noqa: E402
 from learning.coldstart import cold_start  # noqa: E402
-from learning import fit  # noqa: E402
+from learning import fit, thresholds  # noqa: E402
 
 OUT = HERE / "out"
 PEERS = ("bm25", "dense", "tantivy", "txtai")
@@ -107,7 +107,7 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
     def bound(keep) -> float:
         worst = [np.nanmax(np.asarray(tr.top, float), initial=0.0) for x, tr in zip(b.tickets, traces["shipped"])
                  if not x.answerable and keep(sources[x.id])]
-        return fit.quantile_threshold(np.asarray(worst), fit.FORM_MAX_FALSE)
+        return thresholds.quantile_threshold(np.asarray(worst), thresholds.FORM_MAX_FALSE)
 
     # the rows the report compares (benchmarks/domain_report.py), named once so it need not parse names
     roles = {"form": f"{SHIPPED} form", "chat": f"{SHIPPED} chat", "@0": f"{SHIPPED} @0",
@@ -117,8 +117,8 @@ def evaluate_domain(b: BuiltDomain, fold: Fold, peers: list[str], pull: float = 
         row(f"{SHIPPED} form, threshold per card (before)", "shipped", cold["form"]),
         row(roles["chat"], "shipped", cold["chat"], whole=True),
         row(roles["@0"], "shipped", 0.0),
-        row(f"{ORACLE} ({fit.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: True), gate=GATED["form"]),
-        row(f"{NEAR_ORACLE} ({fit.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: source != "own"),
+        row(f"{ORACLE} ({thresholds.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: True), gate=GATED["form"]),
+        row(f"{NEAR_ORACLE} ({thresholds.FORM_MAX_FALSE:g})", "shipped", bound(lambda source: source != "own"),
             gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) form", "indexed", mine["form"], gate=GATED["form"]),
         row("kbsuggest per-KB, packaged weights (as indexed) chat", "indexed", mine["chat"], whole=True),

@@ -22,7 +22,7 @@ import numpy as np
 from kbsuggest.index.versions import write_atomically
 from kbsuggest.rank.calibration import Calibration, packaged_data
 from kbsuggest.rank.suggester import Suggester
-from learning import fit
+from learning import fit, thresholds
 from learning.pseudo import pseudo_queries, typed_prefixes
 
 OFFTOPIC = Path(__file__).with_name("offtopic.txt")
@@ -149,7 +149,7 @@ def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = 
     else:
         scale = fit.fit_scale(examples)
     slope, offset = fit.compose(scale, then)
-    chosen, reached = fit.thresholds(examples, slope, offset)
+    chosen, reached = thresholds.thresholds(examples, slope, offset)
     weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
     mapped = {} if then == fit.IDENTITY else {
         "pseudo_to_real": {"slope": round(then[0], 4), "offset": round(then[1], 4)}}

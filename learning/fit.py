@@ -10,11 +10,7 @@ On examples of the KB (pseudo-queries at cold start, labelled history when warm)
   until it lowers the loss (a full Newton step can oscillate and diverge on these examples); at cold start
   then composed with the packaged map from pseudo-queries to real text (``real_text_scale``: pseudo-queries
   share their article's wording, so a scale fitted on them alone promises more than real tickets get);
-- **form threshold**: the lowest score at which at most ``FORM_MAX_FALSE`` of the out-of-domain texts show
-  anything at any prefix typed (recall is as high as that allows);
-- **chat threshold**: the lowest score at which the cards a whole message shows (up to ``SHOWN``) answer it
-  with precision at least ``CHAT_PRECISION`` (out-of-domain messages count as wrong), and at most
-  ``CHAT_MAX_FALSE`` of the out-of-domain messages show anything; never below the form's.
+- **form and chat thresholds** on that score (``thresholds.py``).
 Answerable and out-of-domain examples weigh the same in total (a declared prior of half and half).
 """
 
@@ -32,14 +28,10 @@ KEEP = 50  # candidates of a text the weight fit sees (its best by the packaged 
 # for all 8 held-out domains since lexical matching follows the KB's languages (0.3 for 7 of 8 before). A
 # weaker pull (0.03) ranks better still with no threshold but raises the form threshold more (see README).
 PULL = 0.1
-FORM_MAX_FALSE = 0.20
-CHAT_PRECISION = 0.80
-CHAT_MAX_FALSE = 0.10
 # Pull of (slope, offset) towards the packaged scale (1, 0), against examples weighing 2 in all: keeps a fit
 # finite when the KB's pseudo-queries and the off-topic texts are separable (they often are).
 L2 = 0.05
 MAX_SLOPE = 4.0  # at most this much sharper than the packaged scale
-EPS = 1e-4  # a threshold sits just above the score it must hide
 
 
 @dataclass
@@ -265,46 +257,3 @@ def real_text_scale(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> S
         return IDENTITY
     z, y, w = (np.concatenate([p[i] for p in parts]) for i in range(3))
     return platt(z, y, w / len(parts))
-
-
-def quantile_threshold(scores: np.ndarray, max_share: float) -> float:
-    """The lowest threshold at which at most ``max_share`` of ``scores`` are at or above it."""
-    if not len(scores):
-        return 0.0
-    ordered = np.sort(scores)[::-1]
-    allowed = int(np.floor(max_share * len(ordered)))
-    return 0.0 if allowed >= len(ordered) else float(min(1.0, ordered[allowed] + EPS))
-
-
-def thresholds(examples: Examples, slope: float, offset: float) -> tuple[dict[str, float], dict]:
-    """The form and chat thresholds on the calibrated score, and what they reach on ``examples``."""
-    top = np.array([sigmoid(slope * x[0] + offset) if len(x) else 0.0 for x in examples.logits])
-    right = np.array([bool(len(c) and c[0]) for c in examples.correct])
-    query, whole, answerable = np.array(examples.query), np.array(examples.whole), np.array(examples.answerable)
-    negatives = sorted(set(query[~answerable].tolist()))
-    worst = np.array([top[query == q].max() for q in negatives])  # shown anything at any prefix
-    form = quantile_threshold(worst, FORM_MAX_FALSE)
-    chat_false = quantile_threshold(top[whole & ~answerable], CHAT_MAX_FALSE)
-    # precision over every card a whole message shows (up to SHOWN), wrong ones of answerable messages
-    # and any of an off-topic one alike
-    cards = [(sigmoid(slope * x + offset), c, a) for x, c, a, full in
-             zip(examples.logits, examples.correct, answerable, whole) if full]
-    scores = np.concatenate([s for s, _, _ in cards]) if cards else np.zeros(0)
-    good = np.concatenate([c for _, c, _ in cards]) if cards else np.zeros(0, bool)
-    on_topic = np.concatenate([np.full(len(s), a) for s, _, a in cards]) if cards else np.zeros(0, bool)
-    ratio = max(1, int((whole & answerable).sum())) / max(1, int((whole & ~answerable).sum()))  # half-and-half prior
-    weight = np.where(on_topic, 1.0, ratio)
-    order = np.argsort(-scores, kind="stable")
-    precision = np.cumsum((good * weight)[order]) / np.cumsum(weight[order])
-    precise = np.flatnonzero(precision >= CHAT_PRECISION)
-    chat_precision = float(scores[order][precise[-1]]) if len(precise) else 1.0  # the lowest score still precise
-    pos, neg = top[whole & answerable], top[whole & ~answerable]
-    pos_right = right[whole & answerable]
-    chat = max(form, chat_false, chat_precision)
-    reached = {
-        "form": {"false_suggestions": round(float((worst >= form).mean()) if len(worst) else 0.0, 4),
-                 "recall": round(float((pos_right & (pos >= form)).mean()) if len(pos) else 0.0, 4)},
-        "chat": {"false_suggestions": round(float((neg >= chat).mean()) if len(neg) else 0.0, 4),
-                 "recall": round(float((pos_right & (pos >= chat)).mean()) if len(pos) else 0.0, 4)},
-    }
-    return {"form": round(form, 4), "chat": round(chat, 4)}, reached

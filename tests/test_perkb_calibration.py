@@ -22,7 +22,7 @@ from kbsuggest.kbs.load import load_suggester
 from kbsuggest.rank.calibration import Calibration
 from kbsuggest.rank.suggester import Policy, Suggester
 from kbsuggest.store import open_store
-from learning import fit
+from learning import fit, thresholds
 from learning.pseudo import pseudo_queries
 
 GARDEN = {"roses": ("Prune roses in spring", "## When to prune\nCut the stems above an outward bud in March.\n"
@@ -167,10 +167,10 @@ def test_thresholds_meet_their_targets_on_the_examples():
     for q in range(10, 20):  # off-topic: logits spread from -3 to 1.5
         examples.add(fit.np.array([-3.0 + 0.5 * (q - 10)]), fit.np.array([False]), q, True, False)
     slope, offset = fit.fit_scale(examples)
-    chosen, reached = fit.thresholds(examples, slope, offset)
+    chosen, reached = thresholds.thresholds(examples, slope, offset)
     assert slope > 0
-    assert reached["form"]["false_suggestions"] <= fit.FORM_MAX_FALSE
-    assert reached["chat"]["false_suggestions"] <= fit.CHAT_MAX_FALSE
+    assert reached["form"]["false_suggestions"] <= thresholds.FORM_MAX_FALSE
+    assert reached["chat"]["false_suggestions"] <= thresholds.CHAT_MAX_FALSE
     assert chosen["chat"] >= chosen["form"]
     assert reached["form"]["recall"] == 1.0
 
