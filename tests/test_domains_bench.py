@@ -7,6 +7,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -171,3 +172,32 @@ def test_warm_benchmark_plays_a_domains_queries_as_its_history(built):
         ("how do I get a refund", "billing-refund", "ticket"), ("download my invoice pdf", "billing-invoice", "ticket"),
         ("what is the weather", None, "unanswered")]
     assert [t.id for t in test] == [t.id for t, x in zip(built[0].tickets, labels) if held_out(x)]
+
+
+def test_fusion_bound_counts_six_cards_and_fits_without_the_held_out_group(monkeypatch):
+    import fusion_bound as fb
+
+    features = np.array([[0.9, 0, 0, 0, 0, 0], [0.5, 0, 0, 0, 0, 0], [0.4, 0, 0, 0, 0, 0], [0.1, 0, 0, 0, 0, 0]])
+    lexical = np.array([0.0, 0.0, 0.0, 2.0])  # tantivy finds only the 4th article, which kbsuggest ranks last
+    weights = {"kbsuggest": np.eye(6)[0], "fused": np.eye(7)[6]}
+    p = fb.Prefix(30, 3, features, lexical)
+    assert fb.hits(p, weights) == {"kbsuggest": False, "kbsuggest + tantivy score": True,
+                                   "kbsuggest, tantivy RRF": True, "tantivy": True, "six cards": True}
+    # 0: 1/60 + 1/61 (1st, then 2nd) beats 3: 1/63 + 1/60 (4th, then 1st), then 1: 1/61 alone
+    assert fb.rrf_top3([[0, 1, 2, 3], [3, 0]]) == [0, 3, 1]
+    assert fb.rrf_top3([[5, 4], [4, 5]]) == [5, 4] and fb.rrf_top3([[4, 5], [5, 4]]) == [4, 5]  # ties: the first's order
+    assert fb.relative(lexical).tolist() == [0.0, 0.0, 0.0, 1.0] and fb.relative(np.zeros(2)).tolist() == [0.0, 0.0]
+    silent = fb.Prefix(30, 0, None, np.zeros(4))  # stop words only, no lexical match: nothing anywhere
+    assert not any(fb.hits(silent, weights).values())
+
+    fitted_on: list[set[int]] = []  # the golds each fit saw: each domain below has its own gold
+    real = fb.fit_listwise
+    monkeypatch.setattr(fb, "fit_listwise", lambda groups, l2: (fitted_on.append({g for _, g in groups}),
+                                                                real(groups, l2))[1])
+    domains = {"a-en": ("a", [fb.Prefix(pc, 0, features, lexical) for pc in fb.PERCENTS]),
+               "a-de": ("a", [fb.Prefix(pc, 1, features, lexical) for pc in fb.PERCENTS]),
+               "b": ("b", [fb.Prefix(pc, 3, features, lexical) for pc in fb.PERCENTS])}
+    results = fb.evaluate(domains)
+    assert fitted_on == [{3}, {3}, {0, 1}, {0, 1}]  # group a (both languages) never fits on itself, nor b
+    assert results["b"]["tantivy"] == [1.0] * len(fb.PERCENTS)
+    assert results["a-en"]["six cards"] == [1.0] * len(fb.PERCENTS)  # kbsuggest's top 3 holds article 0
