@@ -9,7 +9,8 @@ project and BANKING77 text) as resolved tickets with no article. learning/warm.p
 decides which the fit sees; every figure is on the other 30 %, replayed keystroke by keystroke as
 domains.py does (its metrics: form hit@3, nothing shown, false suggestions, ECE of the cards shown). Three
 calibrations: the cold start, ``warm`` fitted on the answered tickets only (before 2026-12-04), and
-``warm + unanswered`` (what ``kbsuggest calibrate`` fits now: the scale learns the history's own mix).
+``warm + unanswered`` (what ``kbsuggest calibrate`` fits now: the scale and the chat threshold learn the
+history's own mix).
 """
 
 from __future__ import annotations

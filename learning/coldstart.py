@@ -136,20 +136,22 @@ def fit_candidates(base: Calibration, candidates: fit.Candidates, pull: float = 
     (chosen by rank on the composed score: ``then`` changes what a score says, not which texts are shown).
     ``unanswered`` marks the texts of the KB's own history that no article answered: when there are any, the
     scale is fitted on the history alone (answered and unanswered texts as often as they occur: the KB's own
-    mix, not the declared half and half), and the thresholds, by rank, on the other texts as before."""
+    mix, not the declared half and half), and so is the chat threshold (the precision of the messages the KB
+    gets); the form's, by rank, on the other texts as before."""
     if not any(candidates.answerable) or all(candidates.answerable):
         return base, {"fallback": "no answerable or no unanswerable example: the packaged weights, scale and "
                                   "thresholds"}
     own = list(unanswered) if unanswered is not None else []
     coef = fit.listwise_weights(candidates, base.coef, pull).astype(np.float32)
     examples = candidates.scored(coef, base.intercept)
+    history = None
     if any(own):
         history = fit.rows(examples, [a or u for a, u in zip(examples.answerable, own)])
         scale, examples = fit.fit_scale(history, declared_prior=False), fit.rows(examples, [not u for u in own])
     else:
         scale = fit.fit_scale(examples)
     slope, offset = fit.compose(scale, then)
-    chosen, reached = thresholds.thresholds(examples, slope, offset)
+    chosen, reached = thresholds.thresholds(examples, slope, offset, chat_on=history)
     weighted = Calibration(coef, base.intercept, base.threshold, base.chat_threshold)
     mapped = {} if then == fit.IDENTITY else {
         "pseudo_to_real": {"slope": round(then[0], 4), "offset": round(then[1], 4)}}

@@ -3,7 +3,9 @@
   prefix typed (recall is as high as that allows);
 - **chat**: the lowest score at which the cards a whole message shows (up to ``SHOWN``) answer it with precision at
   least ``CHAT_PRECISION`` (out-of-domain messages count as wrong), and at most ``CHAT_MAX_FALSE`` of the
-  out-of-domain messages show anything; never below the form's.
+  out-of-domain messages show anything; never below the form's. Off-topic messages weigh as much as on-topic
+  ones in all (a declared half and half); a warm fit with the KB's unanswered tickets chooses it on its history
+  instead, each message once (its real mix).
 """
 
 from __future__ import annotations
@@ -27,35 +29,59 @@ def quantile_threshold(scores: np.ndarray, max_share: float) -> float:
     return 0.0 if allowed >= len(ordered) else float(min(1.0, ordered[allowed] + EPS))
 
 
-def thresholds(examples: Examples, slope: float, offset: float) -> tuple[dict[str, float], dict]:
-    """The form and chat thresholds on the calibrated score, and what they reach on ``examples``."""
-    top = np.array([sigmoid(slope * x[0] + offset) if len(x) else 0.0 for x in examples.logits])
-    right = np.array([bool(len(c) and c[0]) for c in examples.correct])
-    query, whole, answerable = np.array(examples.query), np.array(examples.whole), np.array(examples.answerable)
-    negatives = sorted(set(query[~answerable].tolist()))
-    worst = np.array([top[query == q].max() for q in negatives])  # shown anything at any prefix
-    form = quantile_threshold(worst, FORM_MAX_FALSE)
+def _top(examples: Examples, slope: float, offset: float) -> np.ndarray:
+    """The best calibrated score of each example (0 when it has no candidate)."""
+    return np.array([sigmoid(slope * x[0] + offset) if len(x) else 0.0 for x in examples.logits])
+
+
+def _chat(examples: Examples, slope: float, offset: float, declared_prior: bool) -> float:
+    """The lowest chat threshold whose cards answer whole messages with precision >= CHAT_PRECISION and that
+    shows anything for at most CHAT_MAX_FALSE of the unanswerable messages. ``declared_prior``: answerable and
+    unanswerable messages weigh half each (off-topic text stands in for what a KB is not asked); else each
+    message counts once (a KB's own history: its real mix)."""
+    top, whole, answerable = _top(examples, slope, offset), np.array(examples.whole), np.array(examples.answerable)
     chat_false = quantile_threshold(top[whole & ~answerable], CHAT_MAX_FALSE)
     # precision over every card a whole message shows (up to SHOWN), wrong ones of answerable messages
-    # and any of an off-topic one alike
+    # and any of an unanswerable one alike
     cards = [(sigmoid(slope * x + offset), c, a) for x, c, a, full in
              zip(examples.logits, examples.correct, answerable, whole) if full]
     scores = np.concatenate([s for s, _, _ in cards]) if cards else np.zeros(0)
     good = np.concatenate([c for _, c, _ in cards]) if cards else np.zeros(0, bool)
     on_topic = np.concatenate([np.full(len(s), a) for s, _, a in cards]) if cards else np.zeros(0, bool)
-    ratio = max(1, int((whole & answerable).sum())) / max(1, int((whole & ~answerable).sum()))  # half-and-half prior
-    weight = np.where(on_topic, 1.0, ratio)
+    ratio = max(1, int((whole & answerable).sum())) / max(1, int((whole & ~answerable).sum()))
+    weight = np.where(on_topic, 1.0, ratio if declared_prior else 1.0)
     order = np.argsort(-scores, kind="stable")
+    ranked = scores[order]
     precision = np.cumsum((good * weight)[order]) / np.cumsum(weight[order])
-    precise = np.flatnonzero(precision >= CHAT_PRECISION)
-    chat_precision = float(scores[order][precise[-1]]) if len(precise) else 1.0  # the lowest score still precise
-    pos, neg = top[whole & answerable], top[whole & ~answerable]
-    pos_right = right[whole & answerable]
-    chat = max(form, chat_false, chat_precision)
+    # a threshold at a score shows every card tied at it: precision counts only after the last of each tie
+    last_of_tie = np.r_[ranked[1:] < ranked[:-1], True] if len(ranked) else np.zeros(0, bool)
+    precise = np.flatnonzero((precision >= CHAT_PRECISION) & last_of_tie)
+    return max(chat_false, float(ranked[precise[-1]]) if len(precise) else 1.0)  # the lowest still precise
+
+
+def _reached(examples: Examples, slope: float, offset: float, threshold: float) -> dict:
+    """At ``threshold``, on whole messages: the unanswerable ones shown anything, the answerable ones whose best
+    card is right and shown."""
+    top, whole, answerable = _top(examples, slope, offset), np.array(examples.whole), np.array(examples.answerable)
+    right = np.array([bool(len(c) and c[0]) for c in examples.correct])
+    pos, neg, pos_right = top[whole & answerable], top[whole & ~answerable], right[whole & answerable]
+    return {"false_suggestions": round(float((neg >= threshold).mean()) if len(neg) else 0.0, 4),
+            "recall": round(float((pos_right & (pos >= threshold)).mean()) if len(pos) else 0.0, 4)}
+
+
+def thresholds(examples: Examples, slope: float, offset: float,
+               chat_on: Examples | None = None) -> tuple[dict[str, float], dict]:
+    """The form and chat thresholds on the calibrated score, and what they reach on ``examples``. ``chat_on``:
+    the KB's own history (answered and unanswered messages), on which the chat threshold is chosen instead, each
+    message once: a chat's precision is that of the messages the KB really gets, not of a declared mix."""
+    top, query, answerable = _top(examples, slope, offset), np.array(examples.query), np.array(examples.answerable)
+    negatives = sorted(set(query[~answerable].tolist()))
+    worst = np.array([top[query == q].max() for q in negatives])  # shown anything at any prefix
+    form = quantile_threshold(worst, FORM_MAX_FALSE)
+    chat = max(form, _chat(examples, slope, offset, True) if chat_on is None else _chat(chat_on, slope, offset, False))
     reached = {
         "form": {"false_suggestions": round(float((worst >= form).mean()) if len(worst) else 0.0, 4),
-                 "recall": round(float((pos_right & (pos >= form)).mean()) if len(pos) else 0.0, 4)},
-        "chat": {"false_suggestions": round(float((neg >= chat).mean()) if len(neg) else 0.0, 4),
-                 "recall": round(float((pos_right & (pos >= chat)).mean()) if len(pos) else 0.0, 4)},
+                 "recall": _reached(examples, slope, offset, form)["recall"]},
+        "chat": _reached(examples if chat_on is None else chat_on, slope, offset, chat),
     }
     return {"form": round(form, 4), "chat": round(chat, 4)}, reached

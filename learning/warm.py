@@ -5,7 +5,8 @@ Labels are (text a visitor typed, the article that answered it), from the servic
 - widget ``feedback`` events with ``helpful: true`` and ``article_opened`` events (their query and article);
 - resolved tickets with no linked article: texts the KB did not answer (article None). They teach the fit the
   KB's own mix: how often its real traffic has no answer, which neither the cold start (half and half,
-  declared) nor the labels alone can know, so the score means what it says on this KB.
+  declared) nor the labels alone can know, so the score means what it says on this KB, and the chat's
+  threshold reaches its precision on the messages this KB gets.
 Duplicates count once. A deterministic 30 % of the texts (by hash) is held out: the fit sees the rest
 (typed at 30/50/70/100 %, with the packaged off-topic texts as unanswerable, as at cold start), and the
 report compares the KB's current calibration with the new one on the held-out part; ``regression`` says

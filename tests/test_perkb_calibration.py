@@ -175,6 +175,40 @@ def test_thresholds_meet_their_targets_on_the_examples():
     assert reached["form"]["recall"] == 1.0
 
 
+def test_a_history_chooses_the_chat_threshold_at_its_own_mix():
+    examples = fit.Examples()
+    for q in range(10):
+        examples.add(fit.np.array([2.0, 0.0]), fit.np.array([True, False]), q, True, True)
+    for q in range(10, 20):
+        examples.add(fit.np.array([-3.0 + 0.5 * (q - 10)]), fit.np.array([False]), q, True, False)
+    history = fit.Examples()  # 10 answered messages (right at logit 2, a wrong card at 0), 30 unanswered
+    for q in range(10):
+        history.add(fit.np.array([2.0, 0.0]), fit.np.array([True, False]), q, True, True)
+    for q in range(10, 40):  # 5 of them look answered (logits 1.0 to 1.4)
+        history.add(fit.np.array([1.0 + 0.1 * (q - 10) if q < 15 else -2.0]), fit.np.array([False]), q, True, False)
+    score = lambda logit: float(fit.sigmoid(fit.np.array(logit)))  # noqa: E731  (slope 1, offset 0)
+    off_topic, _ = thresholds.thresholds(examples, 1.0, 0.0)
+    as_declared, _ = thresholds.thresholds(history, 1.0, 0.0)
+    own, reached = thresholds.thresholds(examples, 1.0, 0.0, chat_on=history)
+    assert own["form"] == off_topic["form"]  # the form's is chosen as before
+    # half and half, the 5 look-alikes weigh 5/3 against 10 right cards (precision 0.86): only "at most 10 % of
+    # unanswered messages shown" hides some, 2 of 5 (3 of 30 may show); each message once, 10 of 12 (0.83) is
+    # precise and 10 of 13 (0.77) is not, so 3 of the 5 are hidden
+    assert as_declared["chat"] == round(score(1.1) + thresholds.EPS, 4)
+    assert own["chat"] == round(score(1.3), 4)
+    assert reached["chat"] == {"false_suggestions": 0.0667, "recall": 1.0}  # on the history: 2 of its 30 unanswered
+
+
+def test_a_chat_threshold_never_splits_cards_tied_at_it():
+    examples = fit.Examples()  # 10 right cards at logit 2, then 5 wrong ones tied at logit 1
+    for q in range(10):
+        examples.add(fit.np.array([2.0]), fit.np.array([True]), q, True, True)
+    for q in range(10, 15):
+        examples.add(fit.np.array([1.0]), fit.np.array([False]), q, True, True)
+    # at logit 1 all five show (precision 10/15): a threshold there would promise the 10/12 of the first two only
+    assert thresholds._chat(examples, 1.0, 0.0, declared_prior=True) == float(fit.sigmoid(fit.np.array(2.0)))
+
+
 def test_platt_scaling_reaches_the_optimum_where_a_full_newton_step_diverges():
     # Nearly separable: from (1, 0), undamped Newton steps oscillated to slope 31 (capped at MAX_SLOPE); on the
     # sample KB's real cold-start examples the same made the form threshold 0.0002 and the chat's 0.98.
@@ -279,7 +313,7 @@ def test_resolved_tickets_with_no_article_are_the_kbs_unanswered_history(tmp_pat
                       ("opening hours of the museum 1", None, "unanswered")}
 
 
-def test_unanswered_history_teaches_the_kbs_mix_not_what_is_shown(tmp_path):
+def test_unanswered_history_teaches_the_kbs_mix_not_what_the_form_shows(tmp_path):
     from learning.warm import history_labels, warm_fit
 
     settings = build(tmp_path)
@@ -295,7 +329,10 @@ def test_unanswered_history_teaches_the_kbs_mix_not_what_is_shown(tmp_path):
     assert how["scale_prior"] == "the history's own mix"
     assert how_before["scale_prior"] == "half answerable, half not (declared)"
     assert how["weights"] == how_before["weights"]  # what ranks is learnt from answered texts only
-    assert how["on_examples"] == how_before["on_examples"]  # the thresholds, by rank: the same texts shown
+    assert how["on_examples"]["form"] == how_before["on_examples"]["form"]  # by rank: the form shows the same texts
+    # the chat's threshold is chosen on the history (its unanswered texts, each once), not on the off-topic text
+    assert how["on_examples"]["chat"] == {"false_suggestions": 0.0649, "recall": 1.0}
+    assert how_before["on_examples"]["chat"] == {"false_suggestions": 0.0719, "recall": 1.0}
     assert how["offset"] < how_before["offset"]  # the same evidence means a lower probability on this KB
     assert how["after"]["form_false"] is not None and how_before["after"]["form_false"] is None
 
