@@ -185,7 +185,8 @@ def test_fusion_bound_counts_six_cards_and_fits_without_the_held_out_group(monke
                                    "kbsuggest, tantivy RRF": True, "tantivy": True, "six cards": True}
     # 0: 1/60 + 1/61 (1st, then 2nd) beats 3: 1/63 + 1/60 (4th, then 1st), then 1: 1/61 alone
     assert fb.rrf_top3([[0, 1, 2, 3], [3, 0]]) == [0, 3, 1]
-    assert fb.rrf_top3([[5, 4], [4, 5]]) == [5, 4] and fb.rrf_top3([[4, 5], [5, 4]]) == [4, 5]  # ties: the first's order
+    # a tie goes to the first ranking's order
+    assert fb.rrf_top3([[5, 4], [4, 5]]) == [5, 4] and fb.rrf_top3([[4, 5], [5, 4]]) == [4, 5]
     assert fb.relative(lexical).tolist() == [0.0, 0.0, 0.0, 1.0] and fb.relative(np.zeros(2)).tolist() == [0.0, 0.0]
     silent = fb.Prefix(30, 0, None, np.zeros(4))  # stop words only, no lexical match: nothing anywhere
     assert not any(fb.hits(silent, weights).values())
