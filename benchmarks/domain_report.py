@@ -67,20 +67,28 @@ def _label(system: str, s: dict) -> str:
     return f"{system} ({s['threshold']:.3f})" if system.endswith("@fitted") else system
 
 
+def bar_of(domain: dict, percent: int) -> tuple[str, float, float] | None:
+    """A domain's (strongest peer by hit@3 at ``percent`` typed, its hit@3, the bar); None without peers."""
+    peers = {n: domain["systems"][n] for n in domain["roles"]["peers"]}
+    if not peers:
+        return None
+    key = f"hit@3_{percent}"
+    best = max(peers, key=lambda n: peers[n][key] or 0.0)
+    return best, peers[best][key], round(peers[best][key] + BAR_MARGIN[percent], 4)
+
+
 def bars(report: dict) -> list[list]:
     """Per domain and share typed: the strongest peer by hit@3, the bar, and kbsuggest against it."""
     rows = []
     for name, d in report["domains"].items():
         systems, roles = d["systems"], d["roles"]
-        peers = {n: systems[n] for n in roles["peers"]}
-        if not peers:
+        if not roles["peers"]:
             continue
         fitted, unthresholded, shipped = (systems[roles[r]] for r in ("held_out", "@0", "form"))
-        for p, margin in BAR_MARGIN.items():
+        for p in BAR_MARGIN:
             key = f"hit@3_{p}"
-            best = max(peers, key=lambda n: peers[n][key] or 0.0)
-            bar = round(peers[best][key] + margin, 4)
-            rows.append([name, f"{p}%", f"{best} {peers[best][key]:.3f}", bar,
+            best, value, bar = bar_of(d, p)
+            rows.append([name, f"{p}%", f"{best} {value:.3f}", bar,
                          *(f"{s[key]:.3f} {'✓' if s[key] >= bar else '✗'}" for s in (fitted, unthresholded, shipped))])
     return rows
 

@@ -16,12 +16,15 @@ typed, with every article scored (no candidate cut, no threshold):
 - ``tantivy``: the peer alone;
 - ``six cards``: the right article among kbsuggest's top 3 *or* tantivy's top 3. Not a system (a form
   shows three cards): an upper bound of what any fusion of the two rankings could show in three.
-Skips (exit 0) when ../shared/data is absent.
+``--bar domains.json`` (a run of benchmarks/domains.py) also sets each system against issue 14's bar there (the
+strongest peer + 0.05 at 30 and 50 %, + 0.03 at 100 %, benchmarks/domain_report.py). Skips (exit 0) when
+../shared/data is absent.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -38,6 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from domain_data import DATA, available_domains  # noqa: E402
+from domain_report import BAR_MARGIN, bar_of  # noqa: E402
 from embed_cache import DiskCachedEmbedder  # noqa: E402
 from lodo import build  # noqa: E402  (before fit_calibration: lodo needs the package learning/, not learning.py here)
 from fit_calibration import L2, fit_listwise  # noqa: E402
@@ -156,10 +160,34 @@ def report(results: dict[str, dict[str, list[float]]]) -> None:
         print(f"| {system} | " + " | ".join(f"{v:.3f}" for v in mean) + " |")
 
 
+def against_bar(results: dict[str, dict[str, list[float]]], report: dict) -> None:
+    """Each system against the bar of ``report`` (a domains.py JSON) per share typed, and how many domains reach it."""
+    common = [n for n in results if n in report["domains"] and bar_of(report["domains"][n], 30) is not None]
+    print(f"\n| domain | typed | bar | {' | '.join(SYSTEMS)} |\n|---|---|---|{'---|' * len(SYSTEMS)}")
+    reached: dict[tuple[str, int], int] = defaultdict(int)
+    for name in common:
+        for percent in BAR_MARGIN:
+            _, _, bar = bar_of(report["domains"][name], percent)
+            cells = []
+            for system in SYSTEMS:
+                value = results[name][system][PERCENTS.index(percent)]
+                reached[system, percent] += value >= bar
+                cells.append(f"{value:.3f} {'✓' if value >= bar else '✗'}")
+            print(f"| {name} | {percent}% | {bar:.3f} | " + " | ".join(cells) + " |")
+    print(f"\n| domains at the bar (of {len(common)}) | " + " | ".join(f"{p}%" for p in BAR_MARGIN)
+          + f" |\n|---|{'---|' * len(BAR_MARGIN)}")
+    for system in SYSTEMS:
+        print(f"| {system} | " + " | ".join(str(reached[system, p]) for p in BAR_MARGIN) + " |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_LIMIT} queries per domain")
+    parser.add_argument("--bar", type=Path, help="a domains.py JSON: set each system against its bar")
     args = parser.parse_args(argv)
+    if args.bar is not None and not args.bar.is_file():
+        print(f"error: --bar: no file {args.bar} (write one with benchmarks/domains.py --json)", file=sys.stderr)
+        return 1
     if not DATA.is_dir():
         print(f"skipped: the third-party data is not at {DATA} (see ../shared/data/README.md)")
         return 0
@@ -171,7 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             domains[d.name] = (d.group, prefixes_of(b, TantivyRanker(article_fields(b.snapshot_dir), d.language)))
             print(f"{d.name}: {len(domains[d.name][1])} prefixes", file=sys.stderr)
     embedder.flush()
-    report(evaluate(domains))
+    results = evaluate(domains)
+    report(results)
+    if args.bar is not None:
+        against_bar(results, json.loads(args.bar.read_text(encoding="utf-8")))
     return 0
 
 

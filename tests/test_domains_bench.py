@@ -202,3 +202,21 @@ def test_fusion_bound_counts_six_cards_and_fits_without_the_held_out_group(monke
     assert fitted_on == [{3}, {3}, {0, 1}, {0, 1}]  # group a (both languages) never fits on itself, nor b
     assert results["b"]["tantivy"] == [1.0] * len(fb.PERCENTS)
     assert results["a-en"]["six cards"] == [1.0] * len(fb.PERCENTS)  # kbsuggest's top 3 holds article 0
+
+
+def test_fusion_bound_sets_each_system_against_the_domains_bar(capsys):
+    import fusion_bound as fb
+
+    def peer(h30, h50, h100):
+        return {"hit@3_30": h30, "hit@3_50": h50, "hit@3_100": h100}
+
+    report = {"domains": {"a": {"roles": {"peers": ["tantivy", "dense"]},
+                                "systems": {"tantivy": peer(0.30, 0.50, 0.80), "dense": peer(0.20, 0.60, 0.90)}}}}
+    assert fb.bar_of(report["domains"]["a"], 30) == ("tantivy", 0.30, 0.35)
+    assert fb.bar_of(report["domains"]["a"], 100) == ("dense", 0.90, 0.93)
+    # hit@3 at 30 / 50 / 70 / 100 %: the bars are 0.35 / 0.65 / - / 0.93
+    results = {"a": {system: [0.36, 0.64, 0.0, 0.93] for system in fb.SYSTEMS}}
+    fb.against_bar(results, report)
+    lines = capsys.readouterr().out.splitlines()
+    assert "| a | 30% | 0.350 | " + " | ".join(["0.360 ✓"] * len(fb.SYSTEMS)) + " |" in lines
+    assert "| six cards | 1 | 0 | 1 |" in lines
