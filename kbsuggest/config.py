@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     model_path: Path | None = Field(None, description="Model directory/file; default: the one the backend ships with.")
     onnx_threads: int = Field(1, ge=0, description="onnxruntime intra-op threads for one query (0 = all cores; batches always use all).")
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0 turns the cache off).")
+    suggest_concurrency: int = Field(2, ge=1, le=64, description="Suggestions a process computes at once; later requests wait their turn in arrival order (one per core: more only share the cores and the GIL, and every request in flight takes longer).")
     embed_batch_size: int = Field(64, ge=1, description="Texts per batch when indexing.")
 
     # Chunking

@@ -99,3 +99,51 @@ def test_without_an_index_the_service_says_why(tmp_path):
         assert "no index at" in response.json()["message"]
         assert client.get("/readyz").status_code == 503
         assert client.get("/healthz").status_code == 200
+
+
+def test_suggestions_are_computed_at_most_suggest_concurrency_at_once(tmp_path, built_settings, monkeypatch):
+    import asyncio
+    import threading
+
+    import httpx
+    from fastapi.responses import Response
+
+    from kbsuggest.http.routes import suggest as route
+
+    settings = built_settings.model_copy(update={"db_path": tmp_path / "kbsuggest.db", "suggest_concurrency": 2})
+    lock, state, release = threading.Lock(), {"now": 0, "peak": 0, "calls": 0}, threading.Event()
+
+    def held(*args) -> Response:  # stays in flight until the test lets every request go
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        release.wait(10)
+        with lock:
+            state["now"] -= 1
+        return Response(b"{}", media_type="application/json")
+
+    monkeypatch.setattr(route, "answer", held)
+    app = make_app(settings)
+
+    async def burst() -> tuple[int, list[int]]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                # both prefixes share one limiter: the default KB's routes and the same under /v1/kbs/default
+                sent = [c.get(f"{p}/suggest", params={"q": f"password {i}"})
+                        for i, p in enumerate(["/v1", "/v1/kbs/default"] * 3)]
+                sent.append(c.post("/v1/suggest", json={"query": "password"}))
+                task = asyncio.gather(*sent)
+                for _ in range(1000):  # until the first two are in flight
+                    if state["now"] >= 2:
+                        break
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.3)  # time for any request the limit would not hold back to start
+                in_flight = state["now"]
+                release.set()
+                return in_flight, [r.status_code for r in await task]
+
+    in_flight, statuses = asyncio.run(burst())
+    assert statuses == [200] * 7
+    assert (in_flight, state["peak"], state["calls"]) == (2, 2, 7)

@@ -57,6 +57,16 @@ async def current_suggester(request: Request, kb: KBName) -> Suggester:
     return found
 
 
+def suggest_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's one limiter of suggestions computed at once (``Settings.suggest_concurrency``), shared by every
+    route prefix; created in the event loop on first use (no await between the check and the set)."""
+    state = request.app.state
+    limiter = getattr(state, "suggest_limiter", None)
+    if limiter is None:
+        limiter = state.suggest_limiter = anyio.CapacityLimiter(state.settings.suggest_concurrency)
+    return limiter
+
+
 def _bearer_key(authorization: str | None) -> str | None:
     scheme, _, key = (authorization or "").partition(" ")
     return key.strip() if scheme.lower() == "bearer" and key.strip() else None
