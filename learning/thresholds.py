@@ -34,12 +34,12 @@ def _top(examples: Examples, slope: float, offset: float) -> np.ndarray:
     return np.array([sigmoid(slope * x[0] + offset) if len(x) else 0.0 for x in examples.logits])
 
 
-def _chat(examples: Examples, slope: float, offset: float, declared_prior: bool) -> float:
+def _chat(examples: Examples, top: np.ndarray, slope: float, offset: float, declared_prior: bool) -> float:
     """The lowest chat threshold whose cards answer whole messages with precision >= CHAT_PRECISION and that
     shows anything for at most CHAT_MAX_FALSE of the unanswerable messages. ``declared_prior``: answerable and
     unanswerable messages weigh half each (off-topic text stands in for what a KB is not asked); else each
-    message counts once (a KB's own history: its real mix)."""
-    top, whole, answerable = _top(examples, slope, offset), np.array(examples.whole), np.array(examples.answerable)
+    message counts once (a KB's own history: its real mix). ``top``: ``_top`` of the examples."""
+    whole, answerable = np.array(examples.whole), np.array(examples.answerable)
     chat_false = quantile_threshold(top[whole & ~answerable], CHAT_MAX_FALSE)
     # precision over every card a whole message shows (up to SHOWN), wrong ones of answerable messages
     # and any of an unanswerable one alike
@@ -48,8 +48,9 @@ def _chat(examples: Examples, slope: float, offset: float, declared_prior: bool)
     scores = np.concatenate([s for s, _, _ in cards]) if cards else np.zeros(0)
     good = np.concatenate([c for _, c, _ in cards]) if cards else np.zeros(0, bool)
     on_topic = np.concatenate([np.full(len(s), a) for s, _, a in cards]) if cards else np.zeros(0, bool)
-    ratio = max(1, int((whole & answerable).sum())) / max(1, int((whole & ~answerable).sum()))
-    weight = np.where(on_topic, 1.0, ratio if declared_prior else 1.0)
+    answered, unanswered = int((whole & answerable).sum()), int((whole & ~answerable).sum())
+    ratio = max(1, answered) / max(1, unanswered) if declared_prior else 1.0  # unanswerable cards' weight
+    weight = np.where(on_topic, 1.0, ratio)
     order = np.argsort(-scores, kind="stable")
     ranked = scores[order]
     precision = np.cumsum((good * weight)[order]) / np.cumsum(weight[order])
@@ -59,10 +60,10 @@ def _chat(examples: Examples, slope: float, offset: float, declared_prior: bool)
     return max(chat_false, float(ranked[precise[-1]]) if len(precise) else 1.0)  # the lowest still precise
 
 
-def _reached(examples: Examples, slope: float, offset: float, threshold: float) -> dict:
+def _reached(examples: Examples, top: np.ndarray, threshold: float) -> dict:
     """At ``threshold``, on whole messages: the unanswerable ones shown anything, the answerable ones whose best
-    card is right and shown."""
-    top, whole, answerable = _top(examples, slope, offset), np.array(examples.whole), np.array(examples.answerable)
+    card (score ``top``) is right and shown."""
+    whole, answerable = np.array(examples.whole), np.array(examples.answerable)
     right = np.array([bool(len(c) and c[0]) for c in examples.correct])
     pos, neg, pos_right = top[whole & answerable], top[whole & ~answerable], right[whole & answerable]
     return {"false_suggestions": round(float((neg >= threshold).mean()) if len(neg) else 0.0, 4),
@@ -78,10 +79,12 @@ def thresholds(examples: Examples, slope: float, offset: float,
     negatives = sorted(set(query[~answerable].tolist()))
     worst = np.array([top[query == q].max() for q in negatives])  # shown anything at any prefix
     form = quantile_threshold(worst, FORM_MAX_FALSE)
-    chat = max(form, _chat(examples, slope, offset, True) if chat_on is None else _chat(chat_on, slope, offset, False))
+    # the chat's examples and their best scores, each computed once
+    chat_examples, chat_top = (examples, top) if chat_on is None else (chat_on, _top(chat_on, slope, offset))
+    chat = max(form, _chat(chat_examples, chat_top, slope, offset, declared_prior=chat_on is None))
     reached = {
         "form": {"false_suggestions": round(float((worst >= form).mean()) if len(worst) else 0.0, 4),
-                 "recall": _reached(examples, slope, offset, form)["recall"]},
-        "chat": _reached(examples if chat_on is None else chat_on, slope, offset, chat),
+                 "recall": _reached(examples, top, form)["recall"]},
+        "chat": _reached(chat_examples, chat_top, chat),
     }
     return {"form": round(form, 4), "chat": round(chat, 4)}, reached

@@ -206,7 +206,8 @@ def test_a_chat_threshold_never_splits_cards_tied_at_it():
     for q in range(10, 15):
         examples.add(fit.np.array([1.0]), fit.np.array([False]), q, True, True)
     # at logit 1 all five show (precision 10/15): a threshold there would promise the 10/12 of the first two only
-    assert thresholds._chat(examples, 1.0, 0.0, declared_prior=True) == float(fit.sigmoid(fit.np.array(2.0)))
+    top = thresholds._top(examples, 1.0, 0.0)
+    assert thresholds._chat(examples, top, 1.0, 0.0, declared_prior=True) == float(fit.sigmoid(fit.np.array(2.0)))
 
 
 def test_platt_scaling_reaches_the_optimum_where_a_full_newton_step_diverges():
